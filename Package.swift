@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "stampede",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stampede", targets: ["stampede"]),
+        .library(name: "StampedeInventory", targets: ["StampedeInventory"]),
+        .library(name: "StampedeTelemetry", targets: ["StampedeTelemetry"]),
+        .library(name: "StampedeHTTP", targets: ["StampedeHTTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Domain: the inventory engine, its rules, result codes and durable journal. No HTTP here.
+        .target(
+            name: "StampedeInventory",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ]
+        ),
+        // Telemetry: OTel bootstrap, config validation, sampling, metrics catalogue, Prometheus.
+        .target(
+            name: "StampedeTelemetry",
+            dependencies: [
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP layer: Hummingbird routes, JSON codecs, error mapping, middleware, app builder.
+        .target(
+            name: "StampedeHTTP",
+            dependencies: [
+                "StampedeInventory",
+                "StampedeTelemetry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The command line: `stampede serve`, and later `worker`, `reconcile`.
+        .target(
+            name: "StampedeCLI",
+            dependencies: [
+                "StampedeHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .executableTarget(
+            name: "stampede",
+            dependencies: [
+                "StampedeCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Helpers shared by the test targets: temp dirs, child processes, OTLP receiver.
+        .target(
+            name: "StampedeTestSupport",
+            dependencies: [
+                "StampedeInventory",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/StampedeTestSupport"
+        ),
+        .testTarget(
+            name: "StampedeInventoryTests",
+            dependencies: ["StampedeInventory", "StampedeTestSupport"]
+        ),
+        .testTarget(
+            name: "StampedeTelemetryTests",
+            dependencies: [
+                "StampedeTelemetry",
+                "StampedeTestSupport",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .testTarget(
+            name: "StampedeHTTPTests",
+            dependencies: [
+                "StampedeHTTP",
+                "StampedeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "StampedeIntegrationTests",
+            dependencies: [
+                "StampedeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

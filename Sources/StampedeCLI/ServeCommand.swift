@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import StampedeHTTP
+import StampedeInventory
+import StampedeTelemetry
+import Tracing
+
+/// `stampede serve`: the inventory service on the embedded store.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the inventory service (embedded durable store, no servers to install).",
+        discussion: """
+            Every option can also be set by its environment variable; a flag wins over the variable.
+            Telemetry follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, \
+            OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, ...); nothing is exported unless an endpoint is set. \
+            Prometheus metrics are served at GET /metrics.
+            """
+    )
+
+    @Option(help: "Address to listen on. Env: STAMPEDE_HOST. Default: 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port to listen on (0 picks a free one). Env: STAMPEDE_PORT. Default: 8080.")
+    var port: Int?
+
+    @Option(help: "Directory of the durable journal and snapshot. Env: STAMPEDE_DATA_DIR. Default: ./stampede-data.")
+    var dataDir: String?
+
+    @Option(
+        help: """
+            sync: fsync every acknowledged change (group commit); async: fsync about once a second. \
+            Env: STAMPEDE_DURABILITY. Default: sync.
+            """
+    )
+    var durability: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: ServeConfiguration
+        do {
+            settings = try ServeConfiguration(
+                host: host,
+                port: port,
+                dataDirectory: dataDir,
+                durability: durability,
+                logLevel: logLevel,
+                environment: environment
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
+        var telemetryConfiguration = TelemetryConfiguration()
+        telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
+        let logger = Logger(label: "stampede")
+
+        let store = try EmbeddedInventoryStore(
+            configuration: .init(dataDirectory: settings.dataDirectory, durability: settings.durability),
+            logger: logger
+        )
+        let dependencies = AppDependencies(
+            store: store,
+            metrics: InventoryMetrics(factory: MetricsSystem.factory),
+            tracer: InstrumentationSystem.tracer,
+            prometheus: telemetry.prometheus
+        )
+        for item in try await store.items() { dependencies.metrics.recordStock(sku: item.sku, stock: item.stock) }
+        let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in
+            logger.info("ready", metadata: ["port": "\(port)", "data_dir": "\(settings.dataDirectory)"])
+        }
+        // Shutdown runs in reverse: readiness flips, HTTP drains, the journal flushes, telemetry flushes last.
+        let services: [any Service] =
+            telemetry.services + [
+                EmbeddedStoreService(store: store), app, ReadinessService(readiness: dependencies.readiness),
+            ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("stopped")
+    }
+}

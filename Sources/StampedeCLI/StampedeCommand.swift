@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// `stampede`: the flash-sale backend.
+@available(macOS 15, *)
+public struct StampedeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "stampede",
+        abstract: "Stampede: a flash-sale and live-commerce backend.",
+        subcommands: [ServeCommand.self],
+        defaultSubcommand: nil
+    )
+
+    public init() {}
+}

@@ -1,0 +1,84 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StampedeInventory
+import StampedeTelemetry
+import Tracing
+
+/// Everything the HTTP layer needs, injected so tests can build the same app with in-memory pieces.
+public struct AppDependencies: Sendable {
+    public var store: any InventoryStore
+    public var metrics: InventoryMetrics
+    public var tracer: any Tracer
+    public var prometheus: PrometheusCollectorRegistry?
+    public var readiness: Readiness
+
+    public init(
+        store: any InventoryStore,
+        metrics: InventoryMetrics,
+        tracer: any Tracer,
+        prometheus: PrometheusCollectorRegistry?,
+        readiness: Readiness = Readiness()
+    ) {
+        self.store = store
+        self.metrics = metrics
+        self.tracer = tracer
+        self.prometheus = prometheus
+        self.readiness = readiness
+    }
+}
+
+/// Builds the router: JSON errors first, then HTTP metrics and tracing, then the routes.
+public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: BaggageMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: TracingMiddleware())
+    HealthController(store: dependencies.store, readiness: dependencies.readiness, prometheus: dependencies.prometheus)
+        .addRoutes(to: router)
+    InventoryController(store: dependencies.store, metrics: dependencies.metrics, tracer: dependencies.tracer)
+        .addRoutes(to: router.group("api/v1/inventory"))
+    return router
+}
+
+/// Builds the application bound to `host:port`. `onServerRunning` receives the bound port (useful with port 0).
+public func buildApplication(
+    _ dependencies: AppDependencies,
+    host: String,
+    port: Int,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(dependencies),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "stampede"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger
+    )
+}
+
+/// Flips readiness to false when a graceful shutdown begins, before the HTTP server stops.
+public struct ReadinessService: Service {
+    let readiness: Readiness
+
+    public init(readiness: Readiness) { self.readiness = readiness }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        readiness.beginDraining()
+    }
+}
+
+/// Closes the embedded store (flush, fsync, unlock) after the HTTP server has drained.
+public struct EmbeddedStoreService: Service {
+    let store: EmbeddedInventoryStore
+
+    public init(store: EmbeddedInventoryStore) { self.store = store }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}

@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error into a JSON answer, so no client ever gets an empty body or a dropped connection.
+///
+/// Registered first, so it also sees what routing and the body limit throw.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try APIError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                message: "request body is larger than \(context.maxUploadSize) bytes"
+            ).response(from: request, context: context)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : "http_error"
+            let message =
+                error.body
+                ?? (error.status == .notFound
+                    ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            return try APIError(error.status, code: code, message: message).response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            return try APIError(error.status, code: "http_error", message: error.status.reasonPhrase)
+                .response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return try APIError(.internalServerError, code: "internal_error", message: "internal error")
+                .response(from: request, context: context)
+        }
+    }
+}

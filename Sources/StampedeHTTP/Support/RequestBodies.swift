@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `POST /api/v1/inventory/deduct` and each item of a batch.
+struct DeductBody: Decodable {
+    var sku: String
+    var userID: String
+    var orderID: String
+    var amount: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case sku
+        case userID = "user_id"
+        case orderID = "order_id"
+        case amount
+    }
+}
+
+/// `PUT /api/v1/inventory/{sku}`.
+struct PutItemBody: Decodable {
+    var stock: Int64
+    var limitPerUser: Int64?
+    var rateWindowMilliseconds: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case stock
+        case limitPerUser = "limit_per_user"
+        case rateWindowMilliseconds = "rate_window_ms"
+    }
+}
+
+/// `POST /api/v1/inventory/deduct/batch`.
+struct BatchBody: Decodable {
+    var items: [DeductBody]
+}
+
+/// `POST /api/v1/inventory/release`.
+struct ReleaseBody: Decodable {
+    var orderID: String
+
+    enum CodingKeys: String, CodingKey {
+        case orderID = "order_id"
+    }
+}
+
+enum RequestBody {
+    /// Reads and decodes a JSON body, answering 415 for another content type and 400 naming the bad field.
+    static func decode<T: Decodable>(
+        _ type: T.Type,
+        from request: Request,
+        context: some RequestContext
+    ) async throws -> T {
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("application/json") else {
+            throw APIError(
+                .unsupportedMediaType,
+                code: "unsupported_media_type",
+                message: "Content-Type must be application/json, got '\(contentType)'"
+            )
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONDecoder().decode(T.self, from: buffer)
+        } catch let error as DecodingError {
+            throw APIError.invalidRequest(field: error.fieldName, error.explanation)
+        }
+    }
+}
+
+extension DecodingError {
+    /// The snake_case path of the field at fault, e.g. `items[2].amount`; nil for malformed JSON.
+    var fieldName: String? {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        case .keyNotFound(let key, let context):
+            path = context.codingPath + [key]
+        @unknown default:
+            return nil
+        }
+        guard !path.isEmpty else { return nil }
+        var name = ""
+        for key in path {
+            if let index = key.intValue {
+                name += "[\(index)]"
+            } else {
+                name += name.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return name
+    }
+
+    var explanation: String {
+        switch self {
+        case .keyNotFound: "missing required field '\(fieldName ?? "?")'"
+        case .valueNotFound: "field '\(fieldName ?? "?")' must not be null"
+        case .typeMismatch(let type, _):
+            "field '\(fieldName ?? "?")' has the wrong type (expected \(Self.describe(type)))"
+        case .dataCorrupted(let context):
+            context.codingPath.isEmpty
+                ? "request body is not valid JSON"
+                : "field '\(fieldName ?? "?")' is out of range or malformed"
+        @unknown default: "request body could not be decoded"
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int64.Type, is Int.Type: "an integer"
+        case is String.Type: "a string"
+        case is [DeductBody].Type: "an array"
+        default: "an object"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+/// One change to the inventory, as written to the journal and the snapshot.
+///
+/// Replaying the records of a journal in order rebuilds the engine exactly; see ``InventoryEngine/replay(_:)``.
+public enum JournalRecord: Sendable, Hashable {
+    /// An item was created or reset to `config`, starting `generation`.
+    case putItem(sku: String, config: ItemConfig, generation: UInt64, timestampMilliseconds: Int64)
+    /// A deduct succeeded. A snapshot writes released orders with `released == true`.
+    case deduct(OrderRecord)
+    /// An order's units went back to stock.
+    case release(orderID: String, timestampMilliseconds: Int64)
+
+    enum Kind: UInt8 {
+        case putItem = 1
+        case deduct = 2
+        case release = 3
+    }
+}
+
+extension JournalRecord {
+    /// Appends the record's payload (no framing) to `bytes`.
+    func encode(into bytes: inout [UInt8]) {
+        switch self {
+        case .putItem(let sku, let config, let generation, let timestamp):
+            bytes.append(Kind.putItem.rawValue)
+            bytes.appendString(sku)
+            bytes.appendInteger(config.stock)
+            bytes.appendInteger(config.limitPerUser ?? -1)
+            bytes.appendInteger(config.rateWindowMilliseconds)
+            bytes.appendInteger(generation)
+            bytes.appendInteger(timestamp)
+        case .deduct(let order):
+            bytes.append(Kind.deduct.rawValue)
+            bytes.appendString(order.orderID)
+            bytes.appendString(order.sku)
+            bytes.appendString(order.userID)
+            bytes.appendInteger(order.amount)
+            bytes.appendInteger(order.oldStock)
+            bytes.appendInteger(order.newStock)
+            bytes.appendInteger(order.timestampMilliseconds)
+            bytes.appendInteger(order.generation)
+            bytes.append(order.released ? 1 : 0)
+        case .release(let orderID, let timestamp):
+            bytes.append(Kind.release.rawValue)
+            bytes.appendString(orderID)
+            bytes.appendInteger(timestamp)
+        }
+    }
+
+    /// Decodes one payload; throws when it is not a well-formed record.
+    static func decode(_ payload: UnsafeRawBufferPointer) throws(JournalDecodeError) -> JournalRecord {
+        var reader = ByteReader(payload)
+        let record: JournalRecord
+        switch Kind(rawValue: try reader.readByte()) {
+        case .putItem:
+            let sku = try reader.readString()
+            let stock: Int64 = try reader.readInteger()
+            let limit: Int64 = try reader.readInteger()
+            let window: Int64 = try reader.readInteger()
+            let generation: UInt64 = try reader.readInteger()
+            let timestamp: Int64 = try reader.readInteger()
+            let config = ItemConfig(
+                stock: stock,
+                limitPerUser: limit < 0 ? nil : limit,
+                rateWindowMilliseconds: window
+            )
+            record = .putItem(sku: sku, config: config, generation: generation, timestampMilliseconds: timestamp)
+        case .deduct:
+            let order = OrderRecord(
+                orderID: try reader.readString(),
+                sku: try reader.readString(),
+                userID: try reader.readString(),
+                amount: try reader.readInteger(),
+                oldStock: try reader.readInteger(),
+                newStock: try reader.readInteger(),
+                timestampMilliseconds: try reader.readInteger(),
+                generation: try reader.readInteger(),
+                released: try reader.readByte() != 0
+            )
+            record = .deduct(order)
+        case .release:
+            record = .release(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
+        case nil:
+            throw JournalDecodeError(reason: "unknown record kind")
+        }
+        guard reader.isAtEnd else { throw JournalDecodeError(reason: "trailing bytes after record") }
+        return record
+    }
+}
+
+/// A journal or snapshot payload that does not decode.
+public struct JournalDecodeError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "malformed journal record: \(reason)" }
+}
+
+extension [UInt8] {
+    mutating func appendInteger<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { self.append(contentsOf: $0) }
+    }
+
+    mutating func appendString(_ value: String) {
+        let count = value.utf8.count
+        precondition(count <= Int(UInt16.max), "journal strings are bounded by the id limits")
+        appendInteger(UInt16(count))
+        append(contentsOf: value.utf8)
+    }
+}
+
+/// Reads little-endian fields from a payload, failing on a short read.
+struct ByteReader {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func readByte() throws(JournalDecodeError) -> UInt8 {
+        guard offset < bytes.count else { throw JournalDecodeError(reason: "short record") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func readInteger<T: FixedWidthInteger>() throws(JournalDecodeError) -> T {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else { throw JournalDecodeError(reason: "short record") }
+        var value = T.zero
+        withUnsafeMutableBytes(of: &value) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + size]))
+        }
+        offset += size
+        return T(littleEndian: value)
+    }
+
+    mutating func readString() throws(JournalDecodeError) -> String {
+        let count = Int(try readInteger() as UInt16)
+        guard bytes.count - offset >= count else { throw JournalDecodeError(reason: "short string") }
+        defer { offset += count }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]), as: UTF8.self)
+    }
+}

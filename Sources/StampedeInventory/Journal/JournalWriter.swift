@@ -1,0 +1,240 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Appends framed records to the journal file from a dedicated thread, with group commit.
+///
+/// Callers append under their own lock (so file order is apply order) and then await ``waitDurable(_:)``.
+/// The writer thread takes everything appended so far, writes it with one `write` and one `fdatasync`, and
+/// resumes every waiter it covered: one fsync serves all the requests that arrived while the last one ran.
+/// Any write or fsync failure stops the writer for good (fail-stop): what is in memory may then be ahead of the
+/// disk, so the store refuses writes until a restart recovers from the disk.
+public final class JournalWriter: Sendable {
+    private struct Waiter {
+        var seq: UInt64
+        var continuation: UnsafeContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var pending: [UInt8] = []
+        var appendedSeq: UInt64
+        var durableSeq: UInt64
+        var waiters: [Waiter] = []
+        var writerSleeping = false
+        var failure: InventoryStoreError?
+        var closing = false
+        var closedContinuation: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    public static let defaultPendingBytesMax = 64 << 20
+
+    /// Most bytes waiting for the disk; past it appends are refused with `storageBusy`.
+    public let pendingBytesMax: Int
+    public let durability: Durability
+    private let fd: Int32
+    private let path: String
+    private let state: Mutex<State>
+    private let wake = DispatchSemaphore(value: 0)
+    private let asyncSyncIntervalNanoseconds: UInt64 = 1_000_000_000
+
+    /// Takes ownership of `fd`, an open journal positioned at its end whose last record is `lastSeq`.
+    init(
+        fd: Int32,
+        path: String,
+        lastSeq: UInt64,
+        durability: Durability,
+        pendingBytesMax: Int = JournalWriter.defaultPendingBytesMax
+    ) {
+        self.fd = fd
+        self.path = path
+        self.durability = durability
+        self.pendingBytesMax = pendingBytesMax
+        self.state = Mutex(State(appendedSeq: lastSeq, durableSeq: lastSeq))
+        let thread = Thread { [self] in self.run() }
+        thread.start()
+    }
+
+    /// Throws when the journal failed or is too far behind; call before changing state.
+    func checkWritable() throws(InventoryStoreError) {
+        let problem: InventoryStoreError? = state.withLock { state in
+            if let failure = state.failure { return failure }
+            if state.closing { return InventoryStoreError(.notReady, context: "journal is closing") }
+            if state.pending.count >= pendingBytesMax {
+                return InventoryStoreError(.storageBusy, context: "\(state.pending.count) bytes wait for the disk")
+            }
+            return nil
+        }
+        if let problem { throw problem }
+    }
+
+    /// Appends one record and returns its sequence number. Never blocks on I/O.
+    func append(_ record: JournalRecord) -> UInt64 {
+        let (seq, signal) = state.withLock { state in
+            state.appendedSeq += 1
+            JournalFrame.append(record, seq: state.appendedSeq, to: &state.pending)
+            let signal = state.writerSleeping
+            state.writerSleeping = false
+            return (state.appendedSeq, signal)
+        }
+        if signal { wake.signal() }
+        return seq
+    }
+
+    /// The sequence number of the last record appended.
+    var appendedSeq: UInt64 { state.withLock { $0.appendedSeq } }
+
+    /// Returns once every record up to `seq` is durable under this writer's durability; throws if it never will be.
+    public func waitDurable(_ seq: UInt64) async throws {
+        if durability == .async {
+            if let failure = state.withLock({ $0.failure }) { throw failure }
+            return
+        }
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            let result: Result<Void, InventoryStoreError>? = state.withLock { state in
+                if state.durableSeq >= seq { return .success(()) }
+                if let failure = state.failure { return .failure(failure) }
+                state.waiters.append(Waiter(seq: seq, continuation: continuation))
+                return nil
+            }
+            if let result { continuation.resume(with: result.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// Whether the writer has failed; a failed journal takes no more writes.
+    public var failure: InventoryStoreError? { state.withLock { $0.failure } }
+
+    /// Writes what is pending, fsyncs, stops the thread and closes the file.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { state in
+                if state.finished { return true }
+                state.closing = true
+                state.closedContinuation = continuation
+                state.writerSleeping = false
+                return false
+            }
+            if finished { continuation.resume() } else { wake.signal() }
+        }
+    }
+
+    private func run() {
+        var batch: [UInt8] = []
+        var lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds
+        var unsyncedBytes = false
+        while true {
+            var upTo: UInt64 = 0
+            var closing = false
+            let hasWork = state.withLock { state in
+                if state.pending.isEmpty {
+                    closing = state.closing
+                    if !closing { state.writerSleeping = true }
+                    return false
+                }
+                swap(&state.pending, &batch)
+                upTo = state.appendedSeq
+                return true
+            }
+            if !hasWork {
+                if closing {
+                    if unsyncedBytes { _ = fdatasync(fd) }
+                    finish(failure: nil)
+                    return
+                }
+                if durability == .async && unsyncedBytes {
+                    // Wake once a second to fsync what async mode wrote without waiting.
+                    if wake.wait(timeout: .now() + .seconds(1)) == .timedOut {
+                        state.withLock { $0.writerSleeping = false }
+                        if fdatasync(fd) != 0 {
+                            finish(failure: failure(of: "fdatasync"))
+                            return
+                        }
+                        unsyncedBytes = false
+                        lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds
+                    }
+                } else {
+                    wake.wait()
+                }
+                continue
+            }
+            if let failure = writeAll(batch) {
+                finish(failure: failure)
+                return
+            }
+            batch.removeAll(keepingCapacity: true)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if durability == .sync || now - lastSyncNanoseconds >= asyncSyncIntervalNanoseconds {
+                if fdatasync(fd) != 0 {
+                    finish(failure: failure(of: "fdatasync"))
+                    return
+                }
+                lastSyncNanoseconds = now
+                unsyncedBytes = false
+            } else {
+                unsyncedBytes = true
+            }
+            markDurable(upTo)
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> InventoryStoreError? {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { raw in
+                write(fd, raw.baseAddress! + written, raw.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                return failure(of: "write")
+            }
+            written += result
+        }
+        return nil
+    }
+
+    private func failure(of call: String) -> InventoryStoreError {
+        InventoryStoreError(
+            .storageFailed,
+            context: "journal write failed; restart to recover from disk",
+            underlying: SystemCallError(call: call, path: path, errno: errno)
+        )
+    }
+
+    private func markDurable(_ seq: UInt64) {
+        let ready: [Waiter] = state.withLock { state in
+            state.durableSeq = seq
+            var ready: [Waiter] = []
+            state.waiters.removeAll { waiter in
+                guard waiter.seq <= seq else { return false }
+                ready.append(waiter)
+                return true
+            }
+            return ready
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    private func finish(failure: InventoryStoreError?) {
+        let (waiters, closed) = state.withLock { state in
+            if let failure, state.failure == nil { state.failure = failure }
+            state.finished = true
+            let waiters = state.waiters
+            state.waiters = []
+            let closed = state.closedContinuation
+            state.closedContinuation = nil
+            return (waiters, closed)
+        }
+        let error = failure ?? InventoryStoreError(.notReady, context: "journal closed")
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        Glibc.close(fd)
+        closed?.resume()
+    }
+}

@@ -1,0 +1,57 @@
+/// An operating failure of an inventory store: the request's outcome is unknown or was not stored.
+///
+/// `description` is safe to show to clients; `debugDescription` carries the underlying detail for logs.
+public struct InventoryStoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let value: String
+        private init(_ value: String) { self.value = value }
+        /// The store cannot write: disk error or a failed fsync. The store stops taking writes (fail-stop).
+        public static let storageFailed = Code("storage_failed")
+        /// Too many writes are waiting for the disk; retry later.
+        public static let storageBusy = Code("storage_busy")
+        /// The store is starting, recovering or shutting down.
+        public static let notReady = Code("not_ready")
+        /// The data on disk cannot be read back consistently.
+        public static let corrupted = Code("corrupted")
+        /// The data directory is in use by another process, or cannot be opened.
+        public static let dataDirectoryUnavailable = Code("data_directory_unavailable")
+        public var description: String { value }
+    }
+
+    public var code: Code
+    public var context: String
+    public var underlying: (any Error)?
+
+    public init(_ code: Code, context: String, underlying: (any Error)? = nil) {
+        self.code = code
+        self.context = context
+        self.underlying = underlying
+    }
+
+    public var description: String { "inventory store error: \(code)" }
+
+    public var debugDescription: String {
+        var text = "inventory store error: \(code): \(context)"
+        if let underlying { text += " (\(underlying))" }
+        return text
+    }
+}
+
+/// A failed system call, with its errno.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    public var call: String
+    public var path: String
+    public var errno: Int32
+
+    public var description: String {
+        "\(call)(\(path)) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
