@@ -80,9 +80,8 @@ let package = Package(
             name: "StampedeTestSupport",
             dependencies: [
                 "StampedeInventory",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/StampedeTestSupport"
@@ -97,6 +96,7 @@ let package = Package(
                 "StampedeTelemetry",
                 "StampedeTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
@@ -106,11 +106,14 @@ let package = Package(
                 "StampedeHTTP",
                 "StampedeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(
             name: "StampedeIntegrationTests",
             dependencies: [
+                "stampede",
                 "StampedeTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

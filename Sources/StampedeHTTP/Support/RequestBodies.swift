@@ -63,8 +63,36 @@ enum RequestBody {
         do {
             return try JSONDecoder().decode(T.self, from: buffer)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let field = nonIntegerNumberField(in: buffer)
+            {
+                // Foundation reports a number that does not fit an integer field as "not valid JSON".
+                throw APIError.invalidRequest(field: field, "field '\(field)' must be an integer in range")
+            }
             throw APIError.invalidRequest(field: error.fieldName, error.explanation)
         }
+    }
+
+    /// The path of the first number that is not a 64-bit integer, when the body is valid JSON.
+    /// Every number in Stampede's API is an integer.
+    static func nonIntegerNumberField(in buffer: ByteBuffer) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) else { return nil }
+        func search(_ value: Any, path: String) -> String? {
+            if let dictionary = value as? [String: Any] {
+                for key in dictionary.keys.sorted() {
+                    if let found = search(dictionary[key]!, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            } else if let array = value as? [Any] {
+                for (index, element) in array.enumerated() {
+                    if let found = search(element, path: "\(path)[\(index)]") { return found }
+                }
+            } else if !(value is Bool), let number = value as? NSNumber {
+                let double = number.doubleValue
+                if double != double.rounded() || abs(double) >= 9.2e18 { return path }
+            }
+            return nil
+        }
+        return search(object, path: "")
     }
 }
 

@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import StampedeTestSupport
+import Testing
+
+@testable import StampedeInventory
+
+@Suite("Embedded store: concurrency, durability, recovery")
+struct EmbeddedStoreTests {
+    let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    func open(_ directory: TemporaryDirectory, durability: Durability = .sync, clock: ManualClock? = nil) throws -> EmbeddedInventoryStore {
+        let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path, durability: durability)
+        if let clock { return try EmbeddedInventoryStore(configuration: configuration, logger: logger, clock: clock.closure) }
+        return try EmbeddedInventoryStore(configuration: configuration, logger: logger)
+    }
+
+    @Test func concurrentBuyersOnOneSkuNeverOversellAndRespectCaps() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try open(directory)
+            let stock: Int64 = 500
+            let users = 200
+            let ordersPerUser = 6
+            let cap: Int64 = 2
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0))
+            // Every order is sent twice (a client retry), from many tasks at once.
+            let outcomes = try await withThrowingTaskGroup(of: (String, String, DeductOutcome).self) { group in
+                for user in 0..<users {
+                    for order in 0..<ordersPerUser {
+                        for _ in 0..<2 {
+                            group.addTask {
+                                let request = DeductRequest(sku: "HOT", userID: "u\(user)", orderID: "u\(user)-o\(order)", amount: 1)
+                                return ("u\(user)", request.orderID, try await store.deduct(request))
+                            }
+                        }
+                    }
+                }
+                var all: [(String, String, DeductOutcome)] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            let successfulOrders = Set(outcomes.filter { $0.2.isSuccess }.map { $0.1 })
+            let demand = Int64(users) * cap
+            let expected = min(stock, demand)
+            let item = try #require(try await store.item(sku: "HOT"))
+            #expect(item.sold == expected)
+            #expect(item.stock == stock - expected)
+            #expect(Int64(successfulOrders.count) == expected)
+            var perUser: [String: Int] = [:]
+            for order in successfulOrders { perUser[String(order.split(separator: "-")[0]), default: 0] += 1 }
+            #expect(perUser.values.allSatisfy { $0 <= Int(cap) })
+            // Each replayed order reported the same stock as its original.
+            var stockByOrder: [String: Int64] = [:]
+            for (_, order, outcome) in outcomes where outcome.isSuccess {
+                if let seen = stockByOrder[order] { #expect(seen == outcome.stock) } else { stockByOrder[order] = outcome.stock }
+            }
+            await store.close()
+        }
+    }
+
+    @Test func stockDemandBeyondSupplySellsExactlyTheStock() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try open(directory)
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            let sold = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        let outcome = try await store.deduct(DeductRequest(sku: "HOT", userID: "u\(index)", orderID: "o\(index)", amount: Int64(index % 3 + 1)))
+                        return outcome.isSuccess ? Int64(index % 3 + 1) : 0
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            let item = try #require(try await store.item(sku: "HOT"))
+            #expect(item.sold == sold)
+            #expect(item.stock + item.sold == 100)
+            #expect(item.stock >= 0)
+            await store.close()
+        }
+    }
+
+    @Test func restartRecoversItemsOrdersAndReleases() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, limitPerUser: 3, rateWindowMilliseconds: 0))
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 2))
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o2", amount: 3))
+                _ = try await store.release(orderID: "o1")
+                await store.close()
+            }
+            for _ in 0..<2 {  // twice: once from the journal, once from the snapshot written at the first restart
+                let store = try open(directory)
+                #expect(try await store.item(sku: "HOT") == ItemSnapshot(sku: "HOT", stock: 7, sold: 3, limitPerUser: 3, rateWindowMilliseconds: 0))
+                #expect(try await store.log(orderID: "o1")?.released == true)
+                #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o2", amount: 3)).replayed)
+                #expect(try await store.release(orderID: "o1").code == .alreadyReleased)
+                #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o3", amount: 1)).code == .userLimitExceeded)
+                await store.close()
+            }
+        }
+    }
+
+    @Test func aTornTailIsDroppedAndEverythingBeforeItKept() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
+                await store.close()
+            }
+            // Half a frame, as a crash in the middle of a write leaves it.
+            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
+            handle.seekToEndOfFile()
+            handle.write(Data([40, 0, 0, 0, 1, 2, 3, 4, 5]))
+            try handle.close()
+            let store = try open(directory)
+            #expect(try await store.item(sku: "HOT")?.sold == 1)
+            #expect(try await store.log(orderID: "o1") != nil)
+            await store.close()
+        }
+    }
+
+    @Test func corruptionFollowedByMuchMoreDataRefusesToStart() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+                await store.close()
+            }
+            // A snapshot that does not match its checksum is corruption, never a torn tail.
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/snapshot.bin"))
+            bytes[bytes.count - 1] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: directory.path + "/snapshot.bin"))
+            #expect(throws: InventoryStoreError.self) { try open(directory) }
+        }
+    }
+
+    @Test func aSecondProcessCannotOpenTheSameDataDirectory() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try open(directory)
+            let error = #expect(throws: InventoryStoreError.self) { try open(directory) }
+            #expect(error?.code == .dataDirectoryUnavailable)
+            await store.close()
+            let again = try open(directory)
+            await again.close()
+        }
+    }
+
+    @Test func afterCloseWritesFailWithNotReady() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try open(directory)
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 1))
+            await store.close()
+            #expect(!store.isReady)
+            await #expect(throws: InventoryStoreError.self) {
+                try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "o", amount: 1))
+            }
+        }
+    }
+
+    @Test func asyncDurabilityStillRecoversAfterAGracefulClose() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory, durability: .async)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 5, rateWindowMilliseconds: 0))
+                for index in 0..<5 {
+                    _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "o\(index)", amount: 1))
+                }
+                await store.close()
+            }
+            let store = try open(directory)
+            #expect(try await store.item(sku: "HOT")?.stock == 0)
+            await store.close()
+        }
+    }
+
+    @Test func rateWindowFollowsTheInjectedClock() async throws {
+        try await TemporaryDirectory.with { directory in
+            let clock = ManualClock()
+            let store = try open(directory, clock: clock)
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 5, rateWindowMilliseconds: 1000))
+            #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "a", amount: 1)).isSuccess)
+            #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "b", amount: 1)).code == .rateLimited)
+            clock.advance(milliseconds: 1000)
+            #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "b", amount: 1)).isSuccess)
+            await store.close()
+        }
+    }
+}

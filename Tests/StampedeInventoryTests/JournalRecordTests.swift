@@ -1,0 +1,37 @@
+import Testing
+
+@testable import StampedeInventory
+
+@Suite("Journal framing")
+struct JournalRecordTests {
+    @Test func recordsSurviveAnEncodeDecodeRoundTrip() throws {
+        let records: [JournalRecord] = [
+            .putItem(sku: "HOT", config: ItemConfig(stock: 5, limitPerUser: nil, rateWindowMilliseconds: 0), generation: 3, timestampMilliseconds: 42),
+            .putItem(sku: "ü", config: ItemConfig(stock: 1, limitPerUser: 7, rateWindowMilliseconds: 1000), generation: 1, timestampMilliseconds: 1),
+            .deduct(OrderRecord(orderID: "o", sku: "HOT", userID: "u", amount: 2, oldStock: 5, newStock: 3, timestampMilliseconds: 9, generation: 3, released: true)),
+            .release(orderID: "o", timestampMilliseconds: 10),
+        ]
+        for record in records {
+            var bytes: [UInt8] = []
+            record.encode(into: &bytes)
+            let decoded = try bytes.withUnsafeBytes { try JournalRecord.decode($0) }
+            #expect(decoded == record)
+        }
+    }
+
+    @Test func truncatedOrUnknownPayloadsAreRejected() {
+        var bytes: [UInt8] = []
+        JournalRecord.release(orderID: "order", timestampMilliseconds: 1).encode(into: &bytes)
+        for cut in 0..<bytes.count {
+            let prefix = Array(bytes[..<cut])
+            #expect(throws: JournalDecodeError.self) { try prefix.withUnsafeBytes { try JournalRecord.decode($0) } }
+        }
+        let unknown: [UInt8] = [99]
+        #expect(throws: JournalDecodeError.self) { try unknown.withUnsafeBytes { try JournalRecord.decode($0) } }
+    }
+
+    @Test func crcMatchesTheStandardCheckValue() {
+        let bytes = Array("123456789".utf8)
+        #expect(bytes.withUnsafeBytes { CRC32.checksum($0) } == 0xCBF4_3926)
+    }
+}
