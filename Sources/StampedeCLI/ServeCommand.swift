@@ -61,10 +61,16 @@ struct ServeCommand: AsyncParsableCommand {
         let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
         let logger = Logger(label: "stampede")
 
-        let store = try EmbeddedInventoryStore(
-            configuration: .init(dataDirectory: settings.dataDirectory, durability: settings.durability),
-            logger: logger
-        )
+        let store: EmbeddedInventoryStore
+        do {
+            store = try EmbeddedInventoryStore(
+                configuration: .init(dataDirectory: settings.dataDirectory, durability: settings.durability),
+                logger: logger
+            )
+        } catch {
+            logger.critical("cannot open the inventory store", metadata: ["error": "\(error.debugDescription)"])
+            throw ExitCode.failure
+        }
         let dependencies = AppDependencies(
             store: store,
             metrics: InventoryMetrics(factory: MetricsSystem.factory),

@@ -11,7 +11,10 @@ import Testing
 struct InventoryAPITests {
     @Test func putCreatesThenResetsAndGetShowsTheItem() async throws {
         try await TestApp.run { _, client in
-            let (created, body) = try await client.putItem("HOT", #"{"stock":10,"limit_per_user":2,"rate_window_ms":0}"#)
+            let (created, body) = try await client.putItem(
+                "HOT",
+                #"{"stock":10,"limit_per_user":2,"rate_window_ms":0}"#
+            )
             #expect(created == .created)
             #expect(body["stock"] as? Int == 10)
             let (reset, _) = try await client.putItem("HOT", #"{"stock":20}"#)
@@ -92,7 +95,11 @@ struct InventoryAPITests {
             #expect(log["timestamp"] as? Int == Int(app.clock.now / 1000))
             #expect(log["released"] as? Bool == false)
 
-            var (releaseStatus, release) = try await client.json(.post, "/api/v1/inventory/release", #"{"order_id":"o1"}"#)
+            var (releaseStatus, release) = try await client.json(
+                .post,
+                "/api/v1/inventory/release",
+                #"{"order_id":"o1"}"#
+            )
             #expect(releaseStatus == .ok)
             #expect(release["released"] as? Int == 4)
             #expect(release["new_stock"] as? Int == 10)
@@ -108,7 +115,11 @@ struct InventoryAPITests {
             (status, log) = try await client.json(.get, "/api/v1/inventory/log/missing")
             #expect(status == .notFound)
             #expect(log["code"] as? String == "order_not_found")
-            (releaseStatus, release) = try await client.json(.post, "/api/v1/inventory/release", #"{"order_id":"missing"}"#)
+            (releaseStatus, release) = try await client.json(
+                .post,
+                "/api/v1/inventory/release",
+                #"{"order_id":"missing"}"#
+            )
             #expect(releaseStatus == .notFound)
             #expect(release["code"] as? String == "order_not_found")
 
@@ -146,8 +157,14 @@ struct InventoryAPITests {
             var (tooMany, error) = try await client.json(.post, "/api/v1/inventory/deduct/batch", #"{"items":[]}"#)
             #expect(tooMany == .badRequest)
             #expect(error["field"] as? String == "items")
-            let hundredOne = (0...100).map { #"{"sku":"HOT","user_id":"u","order_id":"x\#($0)","amount":1}"# }.joined(separator: ",")
-            (tooMany, error) = try await client.json(.post, "/api/v1/inventory/deduct/batch", #"{"items":[\#(hundredOne)]}"#)
+            let hundredOne = (0...100).map { #"{"sku":"HOT","user_id":"u","order_id":"x\#($0)","amount":1}"# }.joined(
+                separator: ","
+            )
+            (tooMany, error) = try await client.json(
+                .post,
+                "/api/v1/inventory/deduct/batch",
+                #"{"items":[\#(hundredOne)]}"#
+            )
             #expect(tooMany == .badRequest)
             #expect(error["field"] as? String == "items")
         }
@@ -198,7 +215,12 @@ struct InventoryAPITests {
 
     @Test func wrongContentTypeOversizedBodyAndUnknownRoutesGetJSONErrors() async throws {
         try await TestApp.run { _, client in
-            var (status, error) = try await client.json(.post, "/api/v1/inventory/deduct", "sku=HOT", contentType: "application/x-www-form-urlencoded")
+            var (status, error) = try await client.json(
+                .post,
+                "/api/v1/inventory/deduct",
+                "sku=HOT",
+                contentType: "application/x-www-form-urlencoded"
+            )
             #expect(status == .unsupportedMediaType)
             #expect(error["code"] as? String == "unsupported_media_type")
             let huge = #"{"sku":"\#(String(repeating: "x", count: 70_000))"}"#

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InMemoryTracing
@@ -45,7 +47,10 @@ struct TestApp: Sendable {
         directory.remove()
     }
 
-    static func run(limits: InventoryLimits = .default, _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(
+        limits: InventoryLimits = .default,
+        _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let app = try TestApp(limits: limits)
         do {
             try await app.application.test(.router) { client in try await body(app, client) }
@@ -59,9 +64,19 @@ struct TestApp: Sendable {
 
 extension TestClientProtocol {
     @discardableResult
-    func json(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, contentType: String = "application/json") async throws -> (HTTPResponse.Status, [String: Any]) {
+    func json(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        _ body: String? = nil,
+        contentType: String = "application/json"
+    ) async throws -> (HTTPResponse.Status, [String: Any]) {
         let headers: HTTPFields = body == nil ? [:] : [.contentType: contentType]
-        let response = try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let response = try await execute(
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        )
         let text = String(buffer: response.body)
         let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
         #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, "every answer is JSON: \(text)")
@@ -69,8 +84,17 @@ extension TestClientProtocol {
     }
 
     @discardableResult
-    func deduct(sku: String = "HOT", user: String = "u1", order: String, amount: Int = 1) async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await json(.post, "/api/v1/inventory/deduct", #"{"sku":"\#(sku)","user_id":"\#(user)","order_id":"\#(order)","amount":\#(amount)}"#)
+    func deduct(
+        sku: String = "HOT",
+        user: String = "u1",
+        order: String,
+        amount: Int = 1
+    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await json(
+            .post,
+            "/api/v1/inventory/deduct",
+            #"{"sku":"\#(sku)","user_id":"\#(user)","order_id":"\#(order)","amount":\#(amount)}"#
+        )
     }
 
     @discardableResult
@@ -78,6 +102,3 @@ extension TestClientProtocol {
         try await json(.put, "/api/v1/inventory/\(sku)", body)
     }
 }
-
-import Foundation
-import HTTPTypes

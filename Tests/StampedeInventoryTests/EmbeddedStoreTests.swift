@@ -13,9 +13,15 @@ struct EmbeddedStoreTests {
         return logger
     }()
 
-    func open(_ directory: TemporaryDirectory, durability: Durability = .sync, clock: ManualClock? = nil) throws -> EmbeddedInventoryStore {
+    func open(
+        _ directory: TemporaryDirectory,
+        durability: Durability = .sync,
+        clock: ManualClock? = nil
+    ) throws -> EmbeddedInventoryStore {
         let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path, durability: durability)
-        if let clock { return try EmbeddedInventoryStore(configuration: configuration, logger: logger, clock: clock.closure) }
+        if let clock {
+            return try EmbeddedInventoryStore(configuration: configuration, logger: logger, clock: clock.closure)
+        }
         return try EmbeddedInventoryStore(configuration: configuration, logger: logger)
     }
 
@@ -26,14 +32,22 @@ struct EmbeddedStoreTests {
             let users = 200
             let ordersPerUser = 6
             let cap: Int64 = 2
-            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0))
+            _ = try await store.putItem(
+                sku: "HOT",
+                config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0)
+            )
             // Every order is sent twice (a client retry), from many tasks at once.
             let outcomes = try await withThrowingTaskGroup(of: (String, String, DeductOutcome).self) { group in
                 for user in 0..<users {
                     for order in 0..<ordersPerUser {
                         for _ in 0..<2 {
                             group.addTask {
-                                let request = DeductRequest(sku: "HOT", userID: "u\(user)", orderID: "u\(user)-o\(order)", amount: 1)
+                                let request = DeductRequest(
+                                    sku: "HOT",
+                                    userID: "u\(user)",
+                                    orderID: "u\(user)-o\(order)",
+                                    amount: 1
+                                )
                                 return ("u\(user)", request.orderID, try await store.deduct(request))
                             }
                         }
@@ -56,7 +70,11 @@ struct EmbeddedStoreTests {
             // Each replayed order reported the same stock as its original.
             var stockByOrder: [String: Int64] = [:]
             for (_, order, outcome) in outcomes where outcome.isSuccess {
-                if let seen = stockByOrder[order] { #expect(seen == outcome.stock) } else { stockByOrder[order] = outcome.stock }
+                if let seen = stockByOrder[order] {
+                    #expect(seen == outcome.stock)
+                } else {
+                    stockByOrder[order] = outcome.stock
+                }
             }
             await store.close()
         }
@@ -69,7 +87,14 @@ struct EmbeddedStoreTests {
             let sold = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
-                        let outcome = try await store.deduct(DeductRequest(sku: "HOT", userID: "u\(index)", orderID: "o\(index)", amount: Int64(index % 3 + 1)))
+                        let outcome = try await store.deduct(
+                            DeductRequest(
+                                sku: "HOT",
+                                userID: "u\(index)",
+                                orderID: "o\(index)",
+                                amount: Int64(index % 3 + 1)
+                            )
+                        )
                         return outcome.isSuccess ? Int64(index % 3 + 1) : 0
                     }
                 }
@@ -87,7 +112,10 @@ struct EmbeddedStoreTests {
         try await TemporaryDirectory.with { directory in
             do {
                 let store = try open(directory)
-                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, limitPerUser: 3, rateWindowMilliseconds: 0))
+                _ = try await store.putItem(
+                    sku: "HOT",
+                    config: ItemConfig(stock: 10, limitPerUser: 3, rateWindowMilliseconds: 0)
+                )
                 _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 2))
                 _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o2", amount: 3))
                 _ = try await store.release(orderID: "o1")
@@ -95,11 +123,19 @@ struct EmbeddedStoreTests {
             }
             for _ in 0..<2 {  // twice: once from the journal, once from the snapshot written at the first restart
                 let store = try open(directory)
-                #expect(try await store.item(sku: "HOT") == ItemSnapshot(sku: "HOT", stock: 7, sold: 3, limitPerUser: 3, rateWindowMilliseconds: 0))
+                #expect(
+                    try await store.item(sku: "HOT")
+                        == ItemSnapshot(sku: "HOT", stock: 7, sold: 3, limitPerUser: 3, rateWindowMilliseconds: 0)
+                )
                 #expect(try await store.log(orderID: "o1")?.released == true)
-                #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o2", amount: 3)).replayed)
+                #expect(
+                    try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o2", amount: 3)).replayed
+                )
                 #expect(try await store.release(orderID: "o1").code == .alreadyReleased)
-                #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o3", amount: 1)).code == .userLimitExceeded)
+                #expect(
+                    try await store.deduct(DeductRequest(sku: "HOT", userID: "u2", orderID: "o3", amount: 1)).code
+                        == .userLimitExceeded
+                )
                 await store.close()
             }
         }
@@ -185,10 +221,40 @@ struct EmbeddedStoreTests {
             let store = try open(directory, clock: clock)
             _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 5, rateWindowMilliseconds: 1000))
             #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "a", amount: 1)).isSuccess)
-            #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "b", amount: 1)).code == .rateLimited)
+            #expect(
+                try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "b", amount: 1)).code
+                    == .rateLimited
+            )
             clock.advance(milliseconds: 1000)
             #expect(try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "b", amount: 1)).isSuccess)
             await store.close()
+        }
+    }
+}
+
+@Suite("Journal corruption is never mistaken for a torn tail")
+struct JournalCorruptionTests {
+    @Test func aBadFrameFollowedByValidFramesRefusesToStart() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        try await TemporaryDirectory.with { directory in
+            let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
+            let store = try EmbeddedInventoryStore(configuration: configuration, logger: logger)
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+            for index in 0..<3 {
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "o\(index)", amount: 1))
+            }
+            // Kill -9 leaves the journal as it is: copy it before close compacts nothing (close keeps it too).
+            await store.close()
+            let path = directory.path + "/journal.log"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.count > 100)
+            bytes[20] ^= 0xFF  // inside the first frame's payload
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: InventoryStoreError.self) {
+                try EmbeddedInventoryStore(configuration: configuration, logger: logger)
+            }
+            #expect(error?.code == .corrupted)
         }
     }
 }

@@ -67,7 +67,9 @@ struct InventoryEngineTests {
         #expect(engine.deduct(request("o3", user: "u2"), now: now + 999).0.code == .success)
         #expect(engine.deduct(request("o4"), now: now + 1000).0.code == .success)
         // A retry of an order already taken is answered, not rate limited.
-        #expect(engine.deduct(request("o4"), now: now + 1001).0 == DeductOutcome(code: .success, stock: 97, replayed: true))
+        #expect(
+            engine.deduct(request("o4"), now: now + 1001).0 == DeductOutcome(code: .success, stock: 97, replayed: true)
+        )
     }
 
     @Test func rateWindowFailsClosedWhenItTracksTooManyUsers() {
@@ -109,7 +111,11 @@ struct InventoryEngineTests {
     @Test func resetStartsANewGenerationAndSupersedesOldOrders() {
         var engine = engine(stock: 10, limitPerUser: 1)
         _ = engine.deduct(request("o1"), now: now)
-        let (outcome, _) = engine.put(sku: "HOT", config: ItemConfig(stock: 5, limitPerUser: 1, rateWindowMilliseconds: 0), now: now)
+        let (outcome, _) = engine.put(
+            sku: "HOT",
+            config: ItemConfig(stock: 5, limitPerUser: 1, rateWindowMilliseconds: 0),
+            now: now
+        )
         guard case .reset(let item) = outcome else {
             Issue.record("expected a reset, got \(outcome)")
             return
@@ -133,7 +139,8 @@ struct InventoryEngineTests {
         var engine = InventoryEngine(limits: InventoryLimits(itemsMax: 1))
         _ = engine.put(sku: "A", config: ItemConfig(stock: 1), now: now)
         #expect(engine.put(sku: "B", config: ItemConfig(stock: 1), now: now).0 == .tooManyItems(max: 1))
-        if case .reset = engine.put(sku: "A", config: ItemConfig(stock: 2), now: now).0 {} else {
+        if case .reset = engine.put(sku: "A", config: ItemConfig(stock: 2), now: now).0 {
+        } else {
             Issue.record("resetting an existing item must work at the cap")
         }
     }
@@ -165,12 +172,16 @@ struct InventoryEngineTests {
         #expect(request("o1", amount: 0).invalidField(limits: limits)?.field == "amount")
         #expect(request("o1", amount: 10_001).invalidField(limits: limits)?.field == "amount")
         #expect(request("", amount: 1).invalidField(limits: limits)?.field == "order_id")
-        #expect(request("o1", user: String(repeating: "u", count: 129)).invalidField(limits: limits)?.field == "user_id")
+        #expect(
+            request("o1", user: String(repeating: "u", count: 129)).invalidField(limits: limits)?.field == "user_id"
+        )
         #expect(request("o1", sku: "a\nb").invalidField(limits: limits)?.field == "sku")
         #expect(request("o1").invalidField(limits: limits) == nil)
         #expect(ItemConfig(stock: -1).invalidField(limits: limits)?.field == "stock")
         #expect(ItemConfig(stock: 1, limitPerUser: 0).invalidField(limits: limits)?.field == "limit_per_user")
-        #expect(ItemConfig(stock: 1, rateWindowMilliseconds: -5).invalidField(limits: limits)?.field == "rate_window_ms")
+        #expect(
+            ItemConfig(stock: 1, rateWindowMilliseconds: -5).invalidField(limits: limits)?.field == "rate_window_ms"
+        )
     }
 
     @Test func limitsFitTheJournalFormat() {

@@ -6,9 +6,31 @@ import Testing
 struct JournalRecordTests {
     @Test func recordsSurviveAnEncodeDecodeRoundTrip() throws {
         let records: [JournalRecord] = [
-            .putItem(sku: "HOT", config: ItemConfig(stock: 5, limitPerUser: nil, rateWindowMilliseconds: 0), generation: 3, timestampMilliseconds: 42),
-            .putItem(sku: "ü", config: ItemConfig(stock: 1, limitPerUser: 7, rateWindowMilliseconds: 1000), generation: 1, timestampMilliseconds: 1),
-            .deduct(OrderRecord(orderID: "o", sku: "HOT", userID: "u", amount: 2, oldStock: 5, newStock: 3, timestampMilliseconds: 9, generation: 3, released: true)),
+            .putItem(
+                sku: "HOT",
+                config: ItemConfig(stock: 5, limitPerUser: nil, rateWindowMilliseconds: 0),
+                generation: 3,
+                timestampMilliseconds: 42
+            ),
+            .putItem(
+                sku: "ü",
+                config: ItemConfig(stock: 1, limitPerUser: 7, rateWindowMilliseconds: 1000),
+                generation: 1,
+                timestampMilliseconds: 1
+            ),
+            .deduct(
+                OrderRecord(
+                    orderID: "o",
+                    sku: "HOT",
+                    userID: "u",
+                    amount: 2,
+                    oldStock: 5,
+                    newStock: 3,
+                    timestampMilliseconds: 9,
+                    generation: 3,
+                    released: true
+                )
+            ),
             .release(orderID: "o", timestampMilliseconds: 10),
         ]
         for record in records {

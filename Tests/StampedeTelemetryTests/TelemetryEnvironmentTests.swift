@@ -26,11 +26,15 @@ struct TelemetryEnvironmentTests {
             #expect(checked.sanitized["OTEL_TRACES_SAMPLER"] == nil)
             #expect(checked.warnings.count == 1)
         }
-        #expect(TelemetryEnvironment(["OTEL_TRACES_SAMPLER": " Always_On "]).sanitized["OTEL_TRACES_SAMPLER"] == "always_on")
+        #expect(
+            TelemetryEnvironment(["OTEL_TRACES_SAMPLER": " Always_On "]).sanitized["OTEL_TRACES_SAMPLER"] == "always_on"
+        )
     }
 
     @Test func samplerRatioMustBeBetweenZeroAndOne() {
-        #expect(TelemetryEnvironment(["OTEL_TRACES_SAMPLER_ARG": "0.25"]).sanitized["OTEL_TRACES_SAMPLER_ARG"] == "0.25")
+        #expect(
+            TelemetryEnvironment(["OTEL_TRACES_SAMPLER_ARG": "0.25"]).sanitized["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+        )
         for bad in ["2", "-0.1", "abc", ""] {
             #expect(TelemetryEnvironment(["OTEL_TRACES_SAMPLER_ARG": bad]).sanitized["OTEL_TRACES_SAMPLER_ARG"] == nil)
         }
@@ -65,7 +69,9 @@ struct TelemetryEnvironmentTests {
         #expect(tracesOnly.tracesEndpointSet && !tracesOnly.metricsEndpointSet)
         let disabled = TelemetryEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_SDK_DISABLED": "true"])
         #expect(!disabled.tracesEndpointSet)
-        let noneExporter = TelemetryEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_METRICS_EXPORTER": "none"])
+        let noneExporter = TelemetryEnvironment([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_METRICS_EXPORTER": "none",
+        ])
         #expect(!noneExporter.metricsEndpointSet && noneExporter.tracesEndpointSet)
     }
 }

@@ -31,7 +31,9 @@ public final class StampedeProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binaryPath())
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory] + extraArguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OTEL_") && !$0.key.hasPrefix("STAMPEDE_") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("OTEL_") && !$0.key.hasPrefix("STAMPEDE_")
+        }
         env.merge(environment) { $1 }
         process.environment = env
         let pipe = Pipe()
@@ -90,7 +92,7 @@ public final class StampedeProcess: Sendable {
     public var terminationReason: Process.TerminationReason { process.terminationReason }
 
     static func readyPort(in log: String) -> Int? {
-        guard let range = log.range(of: "port=") , log.contains("ready") else { return nil }
+        guard let range = log.range(of: "port="), log.contains("ready") else { return nil }
         let digits = log[range.upperBound...].prefix { $0.isNumber }
         return Int(digits)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import StampedeInventory
@@ -85,7 +86,8 @@ struct InventoryController: Sendable {
                 span.attributes["inventory.result"] = outcome.code.name
                 if outcome.isSuccess {
                     span.attributes["inventory.new_stock"] = Int(outcome.stock)
-                    metrics.recordStock(sku: deduct.sku, stock: outcome.stock)
+                    // A replay answers with the stock of its time; the gauge keeps today's.
+                    if !outcome.replayed { metrics.recordStock(sku: deduct.sku, stock: outcome.stock) }
                 }
                 metrics.recordDeduct(result: outcome.code.name, durationNanoseconds: Self.nowNanoseconds() - started)
                 return DeductResponses.response(outcome)
@@ -138,7 +140,9 @@ struct InventoryController: Sendable {
             } else {
                 let outcome = next.next()!
                 metrics.recordDeduct(result: outcome.code.name, durationNanoseconds: elapsed)
-                if outcome.isSuccess { metrics.recordStock(sku: body.items[index].sku, stock: outcome.stock) }
+                if outcome.isSuccess && !outcome.replayed {
+                    metrics.recordStock(sku: body.items[index].sku, stock: outcome.stock)
+                }
                 DeductResponses.write(outcome, into: &json)
                 json.field("status", Int(DeductResponses.status(of: outcome.code).code))
             }
@@ -150,7 +154,7 @@ struct InventoryController: Sendable {
     }
 
     @Sendable func log(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let orderID = try context.parameters.require("order_id")
+        let orderID = try pathParameter("order_id", context)
         if let problem = InvalidField.checkID(orderID, field: "order_id", limits: limits) {
             throw APIError.invalidRequest(field: problem.field, problem.reason)
         }
@@ -197,11 +201,20 @@ struct InventoryController: Sendable {
     }
 
     private func skuParameter(_ context: AppRequestContext) throws -> String {
-        let sku = try context.parameters.require("sku")
+        let sku = try pathParameter("sku", context)
         if let problem = InvalidField.checkID(sku, field: "sku", limits: limits) {
             throw APIError.invalidRequest(field: problem.field, problem.reason)
         }
         return sku
+    }
+
+    /// A path parameter, percent-decoded.
+    private func pathParameter(_ name: String, _ context: AppRequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError.invalidRequest(field: name, "is not valid percent-encoded UTF-8")
+        }
+        return decoded
     }
 
     /// Maps operating failures of the store to 503 answers with a stable code.

@@ -80,7 +80,9 @@ enum RequestBody {
         func search(_ value: Any, path: String) -> String? {
             if let dictionary = value as? [String: Any] {
                 for key in dictionary.keys.sorted() {
-                    if let found = search(dictionary[key]!, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+                    if let found = search(dictionary[key]!, path: path.isEmpty ? key : "\(path).\(key)") {
+                        return found
+                    }
                 }
             } else if let array = value as? [Any] {
                 for (index, element) in array.enumerated() {

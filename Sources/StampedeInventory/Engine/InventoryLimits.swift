@@ -18,7 +18,8 @@ public struct InventoryLimits: Sendable, Hashable {
     /// Most items (SKUs) the engine holds.
     public var itemsMax: Int
     /// Most order records the engine holds. Each record is kept for idempotency for as long as the data lives,
-    /// so this bounds memory: past it, deducts answer `capacity_exhausted` until an operator compacts or resets.
+    /// so this bounds memory (about 200 bytes each): past it, deducts answer `capacity_exhausted`. Records are
+    /// never dropped by this version; a new data directory starts over (see docs/operations.md).
     public var orderRecordsMax: Int
     /// Most users tracked per item inside one rate window. Beyond it, new users are rate limited (fail closed).
     public var rateWindowUsersMax: Int

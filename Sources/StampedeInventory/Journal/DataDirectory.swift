@@ -144,7 +144,7 @@ struct DataDirectory {
             let (frame, stop) = try reader.next()
             guard let frame else {
                 if case .badFrame(let offset, let reason) = stop {
-                    try dropTornTail(fd: fd, offset: offset, reason: reason)
+                    try dropTornTail(fd: fd, offset: offset, reason: reason, lastSeq: lastSeq)
                 }
                 break
             }
@@ -160,15 +160,26 @@ struct DataDirectory {
         return lastSeq
     }
 
-    /// A crash mid-write leaves at most one unfinished group commit at the tail; anything larger is corruption.
-    private func dropTornTail(fd: Int32, offset: Int, reason: String) throws {
+    /// A crash mid-write leaves at most one unfinished group commit at the tail, with no valid frame after the
+    /// bad one. A valid frame further on, or more bytes than one group commit writes, means corruption of
+    /// acknowledged data: refuse to start rather than drop it.
+    private func dropTornTail(fd: Int32, offset: Int, reason: String, lastSeq: UInt64) throws {
         let size = Int(lseek(fd, 0, SEEK_END))
         let dropped = size - offset
-        guard dropped <= JournalWriter.defaultPendingBytesMax + (1 << 20)
-        else {
+        guard dropped <= JournalWriter.defaultPendingBytesMax + (1 << 20) else {
             throw InventoryStoreError(
                 .corrupted,
                 context: "journal frame at offset \(offset) is bad (\(reason)) with \(dropped) bytes after it"
+            )
+        }
+        var tail = [UInt8](repeating: 0, count: dropped)
+        let readBytes = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, dropped, off_t(offset)) }
+        guard readBytes == dropped else { throw SystemCallError(call: "pread", path: journalPath, errno: errno) }
+        if let found = JournalFrame.firstValidFrame(in: tail, after: 1, seqAbove: lastSeq) {
+            throw InventoryStoreError(
+                .corrupted,
+                context:
+                    "journal frame at offset \(offset) is bad (\(reason)) but a valid frame follows at \(offset + found)"
             )
         }
         logger.warning(

@@ -32,6 +32,27 @@ enum JournalFrame {
     }
 }
 
+extension JournalFrame {
+    /// The offset of the first frame in `bytes` at or after `start` whose checksum holds and whose sequence number
+    /// lies just above `seqAbove`, or nil. Used to tell a torn tail (nothing valid after it) from corruption.
+    static func firstValidFrame(in bytes: [UInt8], after start: Int, seqAbove: UInt64) -> Int? {
+        bytes.withUnsafeBytes { raw in
+            var offset = start
+            while offset + headerBytes <= raw.count {
+                defer { offset += 1 }
+                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                guard length <= payloadBytesMax, offset + headerBytes + length <= raw.count else { continue }
+                let seq = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+                guard seq > seqAbove, seq <= seqAbove &+ 10_000_000 else { continue }
+                let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                let checked = UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + headerBytes + length)])
+                if CRC32.checksum(checked) == crc { return offset }
+            }
+            return nil
+        }
+    }
+}
+
 /// Reads the frames of a file in chunks, stopping at the end or at the first frame that does not check out.
 struct JournalFrameReader {
     struct Frame {

@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import Foundation
+import StampedeTestSupport
+import Testing
+
+/// The real binary exports to a real OTLP/HTTP receiver; the test decodes what arrived.
+@Suite("OTLP export of the real binary", .serialized)
+struct OTLPExportTests {
+    @Test func spansAndMetricsReachAnOTLPReceiverAndJoinTheCallersTrace() async throws {
+        let receiver = OTLPReceiver()
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        try await receiver.run { endpoint in
+            let directory = TemporaryDirectory()
+            defer { directory.remove() }
+            try await withHTTPClient { http in
+                let process = try await StampedeProcess.start(
+                    dataDirectory: directory.path,
+                    environment: [
+                        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+                        "OTEL_SERVICE_NAME": "stampede-under-test",
+                        // Values swift-otel 1.6 would abort on: they must only warn.
+                        "OTEL_PROPAGATORS": "tracecontext,baggage",
+                        "OTEL_TRACES_SAMPLER": "jaeger_remote",
+                        "OTEL_BSP_SCHEDULE_DELAY": "100",
+                        "OTEL_METRIC_EXPORT_INTERVAL": "200",
+                    ]
+                )
+                let client = JSONClient(http: http, baseURL: process.baseURL)
+                _ = try await client.send(.PUT, "/api/v1/inventory/HOT", #"{"stock":10,"rate_window_ms":0}"#)
+                let traced = try await client.send(
+                    .POST,
+                    "/api/v1/inventory/deduct",
+                    #"{"sku":"HOT","user_id":"alice","order_id":"traced-1","amount":1}"#,
+                    headers: [("traceparent", "00-\(traceID)-00f067aa0ba902b7-01"), ("baggage", "tenant=acme")]
+                )
+                #expect(traced.status == 200)
+                #expect(try await process.stop(signal: SIGTERM) == 0)
+                #expect(process.log.contains("telemetry setting ignored"))
+            }
+        }
+
+        let traces = receiver.exports.filter { $0.path == "/v1/traces" }
+        #expect(!traces.isEmpty)
+        #expect(traces.allSatisfy { $0.contentType.hasPrefix("application/json") })
+        let spans = traces.flatMap { Self.spans(in: $0.body) }
+        let deduct = try #require(spans.first { $0["name"] as? String == "inventory.deduct" })
+        let attributes = Self.attributes(of: deduct)
+        #expect(attributes["inventory.sku"] == "HOT")
+        #expect(attributes["user.id"] == "alice")
+        #expect(attributes["order.id"] == "traced-1")
+        #expect(attributes["inventory.amount"] == "1")
+        #expect(attributes["inventory.result"] == "success")
+        // The span joined the caller's trace (ids are hex, or base64 of the bytes in proto3 JSON).
+        let exportedTraceID = try #require(deduct["traceId"] as? String)
+        #expect(Self.hex(of: exportedTraceID) == traceID)
+        #expect(spans.contains { ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true })
+
+        let metrics = receiver.exports.filter { $0.path == "/v1/metrics" }
+        let metricNames = Set(metrics.flatMap { Self.metricNames(in: $0.body) })
+        #expect(metricNames.contains("inventory.deduct.total"))
+        #expect(metricNames.contains("inventory.deduct.duration"))
+        #expect(metricNames.contains("inventory.stock.current"))
+    }
+
+    static func json(_ bytes: [UInt8]) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
+    }
+
+    static func spans(in body: [UInt8]) -> [[String: Any]] {
+        let resources = json(body)["resourceSpans"] as? [[String: Any]] ?? []
+        return resources.flatMap {
+            ($0["scopeSpans"] as? [[String: Any]] ?? []).flatMap { $0["spans"] as? [[String: Any]] ?? [] }
+        }
+    }
+
+    static func metricNames(in body: [UInt8]) -> [String] {
+        let resources = json(body)["resourceMetrics"] as? [[String: Any]] ?? []
+        return resources.flatMap {
+            ($0["scopeMetrics"] as? [[String: Any]] ?? []).flatMap {
+                ($0["metrics"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            }
+        }
+    }
+
+    static func attributes(of span: [String: Any]) -> [String: String] {
+        var result: [String: String] = [:]
+        for attribute in span["attributes"] as? [[String: Any]] ?? [] {
+            guard let key = attribute["key"] as? String, let value = attribute["value"] as? [String: Any] else {
+                continue
+            }
+            if let string = value["stringValue"] as? String { result[key] = string }
+            if let int = value["intValue"] { result[key] = "\(int)" }
+        }
+        return result
+    }
+
+    static func hex(of id: String) -> String {
+        if id.count == 32, id.allSatisfy(\.isHexDigit) { return id.lowercased() }
+        guard let data = Data(base64Encoded: id) else { return id }
+        return data.map { String(format: "%02x", $0) }.joined()
+    }
+}
