@@ -75,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
             store: store,
             metrics: InventoryMetrics(factory: MetricsSystem.factory),
             tracer: InstrumentationSystem.tracer,
-            prometheus: telemetry.prometheus
+            prometheus: telemetry.prometheus,
+            tracingEnabled: telemetry.environment.tracesEndpointSet
         )
         for item in try await store.items() { dependencies.metrics.recordStock(sku: item.sku, stock: item.stock) }
         let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in

@@ -13,19 +13,23 @@ public struct AppDependencies: Sendable {
     public var tracer: any Tracer
     public var prometheus: PrometheusCollectorRegistry?
     public var readiness: Readiness
+    /// Whether spans go anywhere. Off, the HTTP tracing middleware is left out (it costs even with a no-op tracer).
+    public var tracingEnabled: Bool
 
     public init(
         store: any InventoryStore,
         metrics: InventoryMetrics,
         tracer: any Tracer,
         prometheus: PrometheusCollectorRegistry?,
-        readiness: Readiness = Readiness()
+        readiness: Readiness = Readiness(),
+        tracingEnabled: Bool = true
     ) {
         self.store = store
         self.metrics = metrics
         self.tracer = tracer
         self.prometheus = prometheus
         self.readiness = readiness
+        self.tracingEnabled = tracingEnabled
     }
 }
 
@@ -35,7 +39,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: BaggageMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: TracingMiddleware())
+    if dependencies.tracingEnabled { router.add(middleware: TracingMiddleware()) }
     HealthController(store: dependencies.store, readiness: dependencies.readiness, prometheus: dependencies.prometheus)
         .addRoutes(to: router)
     InventoryController(store: dependencies.store, metrics: dependencies.metrics, tracer: dependencies.tracer)

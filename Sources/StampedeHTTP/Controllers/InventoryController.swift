@@ -77,22 +77,26 @@ struct InventoryController: Sendable {
             throw error
         }
         return try await tracer.withSpan("inventory.deduct", ofKind: .internal) { span in
-            span.attributes["inventory.sku"] = deduct.sku
-            span.attributes["user.id"] = deduct.userID
-            span.attributes["order.id"] = deduct.orderID
-            span.attributes["inventory.amount"] = Int(deduct.amount)
+            // Building attributes for a span nobody records is the largest tracing cost on this path.
+            let recording = span.isRecording
+            if recording {
+                span.attributes["inventory.sku"] = deduct.sku
+                span.attributes["user.id"] = deduct.userID
+                span.attributes["order.id"] = deduct.orderID
+                span.attributes["inventory.amount"] = Int(deduct.amount)
+            }
             do {
                 let outcome = try await storeCall { try await store.deduct(deduct) }
-                span.attributes["inventory.result"] = outcome.code.name
+                if recording { span.attributes["inventory.result"] = outcome.code.name }
                 if outcome.isSuccess {
-                    span.attributes["inventory.new_stock"] = Int(outcome.stock)
+                    if recording { span.attributes["inventory.new_stock"] = Int(outcome.stock) }
                     // A replay answers with the stock of its time; the gauge keeps today's.
                     if !outcome.replayed { metrics.recordStock(sku: deduct.sku, stock: outcome.stock) }
                 }
                 metrics.recordDeduct(result: outcome.code.name, durationNanoseconds: Self.nowNanoseconds() - started)
                 return DeductResponses.response(outcome)
             } catch {
-                span.attributes["inventory.result"] = InventoryMetrics.errorResult
+                if recording { span.attributes["inventory.result"] = InventoryMetrics.errorResult }
                 metrics.recordDeduct(
                     result: InventoryMetrics.errorResult,
                     durationNanoseconds: Self.nowNanoseconds() - started

@@ -6,7 +6,7 @@
 public struct InventoryEngine: Sendable {
     public let limits: InventoryLimits
     private var items: [String: Item] = [:]
-    private var orders: [String: OrderRecord] = [:]
+    private var orders = OrderTable()
 
     public init(limits: InventoryLimits = .default) {
         self.limits = limits
@@ -172,15 +172,18 @@ public struct InventoryEngine: Sendable {
         precondition(item.stock >= order.amount, "a deduct never takes more than the stock")
         item.stock -= order.amount
         item.sold += order.amount
-        item.purchasedByUser[order.userID, default: 0] += order.amount
+        // Only capped items need per-user counts; a reset (the only way to change the cap) clears them.
+        if item.config.limitPerUser != nil { item.purchasedByUser[order.userID, default: 0] += order.amount }
         item.assertInvariants()
     }
 
     private static func giveBack(_ order: OrderRecord, to item: inout Item) {
         item.stock += order.amount
         item.sold -= order.amount
-        let held = (item.purchasedByUser[order.userID] ?? 0) - order.amount
-        item.purchasedByUser[order.userID] = held > 0 ? held : nil
+        if item.config.limitPerUser != nil {
+            let held = (item.purchasedByUser[order.userID] ?? 0) - order.amount
+            item.purchasedByUser[order.userID] = held > 0 ? held : nil
+        }
         item.assertInvariants()
     }
 }
