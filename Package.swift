@@ -111,6 +111,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "StampedeCLITests",
+            dependencies: ["StampedeCLI"]
+        ),
+        .testTarget(
             name: "StampedeIntegrationTests",
             dependencies: [
                 "stampede",
