@@ -102,6 +102,8 @@ public final class JournalWriter: Sendable {
             let result: Result<Void, InventoryStoreError>? = state.withLock { state in
                 if state.durableSeq >= seq { return .success(()) }
                 if let failure = state.failure { return .failure(failure) }
+                // Appended while the writer was closing: nothing will write it, so it is not acknowledged.
+                if state.finished { return .failure(InventoryStoreError(.notReady, context: "journal closed")) }
                 state.waiters.append(Waiter(seq: seq, continuation: continuation))
                 return nil
             }
