@@ -11,7 +11,8 @@ import Tracing
 public struct TelemetryConfiguration: Sendable {
     /// `service.name`, unless `OTEL_SERVICE_NAME` says otherwise.
     public var serviceName: String = "stampede"
-    /// The head sampling ratio used when `OTEL_TRACES_SAMPLER` is unset (seed 001: 1%).
+    /// The head sampling ratio used when `OTEL_TRACES_SAMPLER` is unset (seed 001: 1%). Failed or slow
+    /// traces are kept whatever the ratio (see ``TailKeepingTracer``).
     public var defaultSampleRatio: Double = 0.01
     public var logLevel: Logger.Level = .info
 
@@ -34,13 +35,23 @@ public struct Telemetry: Sendable {
         configuration: TelemetryConfiguration,
         environment: [String: String]
     ) throws -> Telemetry {
-        let checked = TelemetryEnvironment(environment)
+        var checked = TelemetryEnvironment(environment)
+        let tailSampling = TailSamplingConfiguration(
+            environment: checked.sanitized,
+            defaultRatio: configuration.defaultSampleRatio
+        )
+        if checked.tracesEndpointSet {
+            // Stampede makes the sampling decision (TailKeepingTracer); swift-otel records what it is given.
+            checked.sanitized["OTEL_TRACES_SAMPLER"] =
+                tailSampling.followsRemoteParent ? "parentbased_always_on" : "always_on"
+            checked.sanitized["OTEL_TRACES_SAMPLER_ARG"] = nil
+        }
         checked.apply(over: environment)
 
         var otel = OTel.Configuration.default
         otel.serviceName = configuration.serviceName
         otel.diagnosticLogLevel = .warning
-        otel.traces.sampler = .parentBasedTraceIDRatio(ratio: configuration.defaultSampleRatio) ?? .parentBasedAlwaysOn
+        otel.traces.sampler = .parentBasedAlwaysOn
         otel.metrics.exportInterval = .seconds(10)
         otel.metrics.valueHistogramBuckets[InventoryMetrics.deductDuration] =
             InventoryMetrics.durationBucketsMilliseconds
@@ -80,7 +91,7 @@ public struct Telemetry: Sendable {
         if checked.tracesEndpointSet {
             let backend = try OTel.makeTracingBackend(configuration: otel)
             services.append(backend.service)
-            InstrumentationSystem.bootstrap(backend.factory)
+            InstrumentationSystem.bootstrap(TailKeepingTracer(inner: backend.factory, configuration: tailSampling))
         }
         logger.info(
             "telemetry ready",

@@ -63,6 +63,39 @@ struct OTLPExportTests {
         #expect(metricNames.contains("inventory.stock.current"))
     }
 
+    @Test func aTraceDroppedByHeadSamplingIsStillExportedWhenSlow() async throws {
+        let receiver = OTLPReceiver()
+        try await receiver.run { endpoint in
+            let directory = TemporaryDirectory()
+            defer { directory.remove() }
+            try await withHTTPClient { http in
+                let process = try await StampedeProcess.start(
+                    dataDirectory: directory.path,
+                    environment: [
+                        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+                        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                        "OTEL_TRACES_SAMPLER_ARG": "0",
+                        // Every request counts as slow: the tail decision must keep it.
+                        "STAMPEDE_TRACE_SLOW_MS": "0",
+                        "OTEL_BSP_SCHEDULE_DELAY": "100",
+                    ]
+                )
+                let client = JSONClient(http: http, baseURL: process.baseURL)
+                _ = try await client.send(.PUT, "/api/v1/inventory/HOT", #"{"stock":10,"rate_window_ms":0}"#)
+                let result = try await client.deduct(sku: "HOT", user: "bob", order: "tail-1")
+                #expect(result.status == 200)
+                #expect(try await process.stop(signal: SIGTERM) == 0)
+            }
+        }
+        let spans = receiver.exports.filter { $0.path == "/v1/traces" }.flatMap { Self.spans(in: $0.body) }
+        let deduct = try #require(spans.first { $0["name"] as? String == "inventory.deduct" })
+        #expect(Self.attributes(of: deduct)["order.id"] == "tail-1")
+        let server = try #require(spans.first { ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true })
+        #expect(deduct["parentSpanId"] as? String == server["spanId"] as? String)
+        #expect(deduct["traceId"] as? String == server["traceId"] as? String)
+    }
+
     static func json(_ bytes: [UInt8]) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
     }
