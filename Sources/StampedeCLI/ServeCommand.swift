@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
             Every option can also be set by its environment variable; a flag wins over the variable.
             Telemetry follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, \
             OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, ...); nothing is exported unless an endpoint is set. \
-            Prometheus metrics are served at GET /metrics.
+            Traces that fail or take at least STAMPEDE_TRACE_SLOW_MS milliseconds (default 100) are exported \
+            whatever the sampling ratio. Prometheus metrics are served at GET /metrics.
             """
     )
 
