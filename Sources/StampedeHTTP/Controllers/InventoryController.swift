@@ -196,7 +196,8 @@ struct InventoryController: Sendable {
     }
 
     private func decodeDeduct(_ request: Request, context: AppRequestContext) async throws -> DeductRequest {
-        let body = try await RequestBody.decode(DeductBody.self, from: request, context: context)
+        let buffer = try await RequestBody.collect(request, context: context)
+        let body = try DeductBodyParser.parse(buffer) ?? RequestBody.decode(DeductBody.self, from: buffer)
         let deduct = DeductRequest(sku: body.sku, userID: body.userID, orderID: body.orderID, amount: body.amount)
         if let problem = deduct.invalidField(limits: limits) {
             throw APIError.invalidRequest(field: problem.field, problem.reason)

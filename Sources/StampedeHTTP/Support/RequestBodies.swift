@@ -51,6 +51,11 @@ enum RequestBody {
         from request: Request,
         context: some RequestContext
     ) async throws -> T {
+        try decode(T.self, from: try await collect(request, context: context))
+    }
+
+    /// Checks the content type and reads the whole body, up to the context's limit.
+    static func collect(_ request: Request, context: some RequestContext) async throws -> ByteBuffer {
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/json") else {
             throw APIError(
@@ -59,7 +64,11 @@ enum RequestBody {
                 message: "Content-Type must be application/json, got '\(contentType)'"
             )
         }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return try await request.body.collect(upTo: context.maxUploadSize)
+    }
+
+    /// Decodes a collected JSON body, answering 400 naming the bad field.
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: buffer)
         } catch let error as DecodingError {
