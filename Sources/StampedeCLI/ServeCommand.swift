@@ -77,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: InventoryMetrics(factory: MetricsSystem.factory),
             tracer: InstrumentationSystem.tracer,
             prometheus: telemetry.prometheus,
-            tracingEnabled: telemetry.environment.tracesEndpointSet
+            tracingEnabled: telemetry.environment.tracesEndpointSet,
+            propagatesBaggage: telemetry.environment.baggageRequested
         )
         for item in try await store.items() { dependencies.metrics.recordStock(sku: item.sku, stock: item.stock) }
         let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in

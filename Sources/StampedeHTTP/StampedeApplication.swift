@@ -15,6 +15,8 @@ public struct AppDependencies: Sendable {
     public var readiness: Readiness
     /// Whether spans go anywhere. Off, the HTTP tracing middleware is left out (it costs even with a no-op tracer).
     public var tracingEnabled: Bool
+    /// Whether the incoming W3C `baggage` header is kept for downstream calls (`OTEL_PROPAGATORS`).
+    public var propagatesBaggage: Bool
 
     public init(
         store: any InventoryStore,
@@ -22,7 +24,8 @@ public struct AppDependencies: Sendable {
         tracer: any Tracer,
         prometheus: PrometheusCollectorRegistry?,
         readiness: Readiness = Readiness(),
-        tracingEnabled: Bool = true
+        tracingEnabled: Bool = true,
+        propagatesBaggage: Bool = true
     ) {
         self.store = store
         self.metrics = metrics
@@ -30,6 +33,7 @@ public struct AppDependencies: Sendable {
         self.prometheus = prometheus
         self.readiness = readiness
         self.tracingEnabled = tracingEnabled
+        self.propagatesBaggage = propagatesBaggage
     }
 }
 
@@ -37,7 +41,7 @@ public struct AppDependencies: Sendable {
 public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: BaggageMiddleware())
+    if dependencies.propagatesBaggage { router.add(middleware: BaggageMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     if dependencies.tracingEnabled { router.add(middleware: TracingMiddleware()) }
     HealthController(store: dependencies.store, readiness: dependencies.readiness, prometheus: dependencies.prometheus)

@@ -7,40 +7,27 @@ import Testing
 @Suite("OTLP export of the real binary", .serialized)
 struct OTLPExportTests {
     @Test func spansAndMetricsReachAnOTLPReceiverAndJoinTheCallersTrace() async throws {
-        let receiver = OTLPReceiver()
         let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-        try await receiver.run { endpoint in
-            let directory = TemporaryDirectory()
-            defer { directory.remove() }
-            try await withHTTPClient { http in
-                let process = try await StampedeProcess.start(
-                    dataDirectory: directory.path,
-                    environment: [
-                        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-                        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
-                        "OTEL_SERVICE_NAME": "stampede-under-test",
-                        // Values swift-otel 1.6 would abort on: they must only warn.
-                        "OTEL_PROPAGATORS": "tracecontext,baggage",
-                        "OTEL_TRACES_SAMPLER": "jaeger_remote",
-                        "OTEL_BSP_SCHEDULE_DELAY": "100",
-                        "OTEL_METRIC_EXPORT_INTERVAL": "200",
-                    ]
-                )
-                let client = JSONClient(http: http, baseURL: process.baseURL)
-                _ = try await client.send(.PUT, "/api/v1/inventory/HOT", #"{"stock":10,"rate_window_ms":0}"#)
-                let traced = try await client.send(
-                    .POST,
-                    "/api/v1/inventory/deduct",
-                    #"{"sku":"HOT","user_id":"alice","order_id":"traced-1","amount":1}"#,
-                    headers: [("traceparent", "00-\(traceID)-00f067aa0ba902b7-01"), ("baggage", "tenant=acme")]
-                )
-                #expect(traced.status == 200)
-                #expect(try await process.stop(signal: SIGTERM) == 0)
-                #expect(process.log.contains("telemetry setting ignored"))
-            }
+        let exports = try await Self.exports(
+            environment: [
+                "OTEL_SERVICE_NAME": "stampede-under-test",
+                // Values swift-otel 1.6 would abort on: they must only warn.
+                "OTEL_PROPAGATORS": "tracecontext,baggage",
+                "OTEL_TRACES_SAMPLER": "jaeger_remote",
+                "OTEL_METRIC_EXPORT_INTERVAL": "200",
+            ]
+        ) { process, client in
+            let traced = try await client.send(
+                .POST,
+                "/api/v1/inventory/deduct",
+                #"{"sku":"HOT","user_id":"alice","order_id":"traced-1","amount":1}"#,
+                headers: [("traceparent", "00-\(traceID)-00f067aa0ba902b7-01"), ("baggage", "tenant=acme")]
+            )
+            #expect(traced.status == 200)
+            #expect(process.log.contains("telemetry setting ignored"))
         }
 
-        let traces = receiver.exports.filter { $0.path == "/v1/traces" }
+        let traces = exports.filter { $0.path == "/v1/traces" }
         #expect(!traces.isEmpty)
         #expect(traces.allSatisfy { $0.contentType.hasPrefix("application/json") })
         let spans = traces.flatMap { Self.spans(in: $0.body) }
@@ -56,7 +43,7 @@ struct OTLPExportTests {
         #expect(Self.hex(of: exportedTraceID) == traceID)
         #expect(spans.contains { ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true })
 
-        let metrics = receiver.exports.filter { $0.path == "/v1/metrics" }
+        let metrics = exports.filter { $0.path == "/v1/metrics" }
         let metricNames = Set(metrics.flatMap { Self.metricNames(in: $0.body) })
         #expect(metricNames.contains("inventory.deduct.total"))
         #expect(metricNames.contains("inventory.deduct.duration"))
@@ -64,36 +51,53 @@ struct OTLPExportTests {
     }
 
     @Test func aTraceDroppedByHeadSamplingIsStillExportedWhenSlow() async throws {
-        let receiver = OTLPReceiver()
-        try await receiver.run { endpoint in
-            let directory = TemporaryDirectory()
-            defer { directory.remove() }
-            try await withHTTPClient { http in
-                let process = try await StampedeProcess.start(
-                    dataDirectory: directory.path,
-                    environment: [
-                        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-                        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
-                        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-                        "OTEL_TRACES_SAMPLER_ARG": "0",
-                        // Every request counts as slow: the tail decision must keep it.
-                        "STAMPEDE_TRACE_SLOW_MS": "0",
-                        "OTEL_BSP_SCHEDULE_DELAY": "100",
-                    ]
-                )
-                let client = JSONClient(http: http, baseURL: process.baseURL)
-                _ = try await client.send(.PUT, "/api/v1/inventory/HOT", #"{"stock":10,"rate_window_ms":0}"#)
-                let result = try await client.deduct(sku: "HOT", user: "bob", order: "tail-1")
-                #expect(result.status == 200)
-                #expect(try await process.stop(signal: SIGTERM) == 0)
-            }
+        let exports = try await Self.exports(
+            environment: [
+                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "0",
+                // Every request counts as slow: the tail decision must keep it.
+                "STAMPEDE_TRACE_SLOW_MS": "0",
+            ]
+        ) { _, client in
+            let result = try await client.deduct(sku: "HOT", user: "bob", order: "tail-1")
+            #expect(result.status == 200)
         }
-        let spans = receiver.exports.filter { $0.path == "/v1/traces" }.flatMap { Self.spans(in: $0.body) }
+        let spans = exports.filter { $0.path == "/v1/traces" }.flatMap { Self.spans(in: $0.body) }
         let deduct = try #require(spans.first { $0["name"] as? String == "inventory.deduct" })
         #expect(Self.attributes(of: deduct)["order.id"] == "tail-1")
         let server = try #require(spans.first { ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true })
         #expect(deduct["parentSpanId"] as? String == server["spanId"] as? String)
         #expect(deduct["traceId"] as? String == server["traceId"] as? String)
+    }
+
+    /// Runs the real binary exporting OTLP/HTTP JSON to a receiver, with an item HOT of 10 units, runs
+    /// `requests`, stops the binary with SIGTERM (which flushes telemetry) and returns what arrived.
+    static func exports(
+        environment: [String: String],
+        _ requests: @escaping @Sendable (StampedeProcess, JSONClient) async throws -> Void
+    ) async throws -> [OTLPReceiver.Export] {
+        let receiver = OTLPReceiver()
+        try await receiver.run { endpoint in
+            let directory = TemporaryDirectory()
+            defer { directory.remove() }
+            try await withHTTPClient { http in
+                var settings = environment
+                settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+                settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json"
+                settings["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+                let process = try await StampedeProcess.start(dataDirectory: directory.path, environment: settings)
+                let client = JSONClient(http: http, baseURL: process.baseURL)
+                let (status, _) = try await client.send(
+                    .PUT,
+                    "/api/v1/inventory/HOT",
+                    #"{"stock":10,"rate_window_ms":0}"#
+                )
+                #expect(status == 201)
+                try await requests(process, client)
+                #expect(try await process.stop(signal: SIGTERM) == 0)
+            }
+        }
+        return receiver.exports
     }
 
     static func json(_ bytes: [UInt8]) -> [String: Any] {

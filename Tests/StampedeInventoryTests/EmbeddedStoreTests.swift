@@ -244,7 +244,7 @@ struct JournalCorruptionTests {
             for index in 0..<3 {
                 _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u", orderID: "o\(index)", amount: 1))
             }
-            // Kill -9 leaves the journal as it is: copy it before close compacts nothing (close keeps it too).
+            // Close leaves the journal as written (compaction runs at start-up only).
             await store.close()
             let path = directory.path + "/journal.log"
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -28,6 +28,4 @@ struct RateWindow: Sendable {
         current = [:]
         previous = [:]
     }
-
-    var trackedUsers: Int { current.count + previous.count }
 }

@@ -39,19 +39,22 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
     ) -> TailSpan<Inner> {
         let parent = context()
         let start = instant().nanosecondsSinceEpoch
+        func forward() -> TailSpan<Inner> {
+            let span = inner.startSpan(
+                operationName,
+                context: parent,
+                ofKind: kind,
+                at: FixedInstant(start),
+                function: function,
+                file: fileID,
+                line: line
+            )
+            return TailSpan(forwarding: span)
+        }
         if let local = parent.tailLocalSpan {
             switch local {
             case .forwarded:
-                let span = inner.startSpan(
-                    operationName,
-                    context: parent,
-                    ofKind: kind,
-                    at: instant(),
-                    function: function,
-                    file: fileID,
-                    line: line
-                )
-                return TailSpan(forwarding: span)
+                return forward()
             case .buffered(let erased, let parentIndex):
                 if let trace = erased.base as? BufferedTrace<Inner> {
                     return TailSpan(
@@ -76,16 +79,7 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
             sampled = configuration.headRatio > 0 && Double.random(in: 0..<1) < configuration.headRatio
         }
         if sampled {
-            let span = inner.startSpan(
-                operationName,
-                context: parent,
-                ofKind: kind,
-                at: instant(),
-                function: function,
-                file: fileID,
-                line: line
-            )
-            return TailSpan(forwarding: span)
+            return forward()
         }
         let trace = BufferedTrace(tracer: self, remoteParent: remote, rootContext: parent)
         return TailSpan(
@@ -137,6 +131,7 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
 
     public func forceFlush() { inner.forceFlush() }
 
+    /// Incoming W3C baggage is read by the HTTP layer (`BaggageMiddleware`), not here, so it is parsed once.
     public func extract<Carrier, Extract>(
         _ carrier: Carrier,
         into context: inout ServiceContext,
@@ -144,9 +139,6 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
     )
     where Extract: Extractor, Extract.Carrier == Carrier {
         inner.extract(carrier, into: &context, using: extractor)
-        if let header = extractor.extract(key: "baggage", from: carrier), let baggage = W3CBaggage(header: header) {
-            context.w3cBaggage = baggage
-        }
     }
 
     public func inject<Carrier, Inject>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
