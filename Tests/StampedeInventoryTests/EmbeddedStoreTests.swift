@@ -141,6 +141,26 @@ struct EmbeddedStoreTests {
         }
     }
 
+    @Test func aRestartWithNothingNewDoesNotRewriteTheSnapshot() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+                await store.close()
+            }
+            let snapshot = directory.path + "/snapshot.bin"
+            // The first restart folds the journal into the snapshot; the second finds nothing new.
+            await (try open(directory)).close()
+            let first = try FileManager.default.attributesOfItem(atPath: snapshot)[.modificationDate] as? Date
+            try await Task.sleep(for: .milliseconds(20))
+            let store = try open(directory)
+            let second = try FileManager.default.attributesOfItem(atPath: snapshot)[.modificationDate] as? Date
+            #expect(first != nil && first == second)
+            #expect(try await store.item(sku: "HOT")?.stock == 10)
+            await store.close()
+        }
+    }
+
     @Test func aTornTailIsDroppedAndEverythingBeforeItKept() async throws {
         try await TemporaryDirectory.with { directory in
             do {

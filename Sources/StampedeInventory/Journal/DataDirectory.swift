@@ -62,6 +62,15 @@ struct DataDirectory {
         return lastSeq
     }
 
+    /// Whether start-up must write a snapshot: the journal holds records, or there is no snapshot yet.
+    /// Skipping it when nothing changed keeps restarts of a large store from rewriting it every time.
+    var needsCompaction: Bool {
+        var info = stat()
+        guard stat(snapshotPath, &info) == 0 else { return true }
+        guard stat(journalPath, &info) == 0 else { return false }
+        return info.st_size > 0
+    }
+
     /// Writes the state as a new snapshot, then empties the journal.
     func compact(_ engine: InventoryEngine, lastSeq: UInt64) throws(InventoryStoreError) {
         let records = engine.snapshotRecords()

@@ -38,7 +38,7 @@ public final class EmbeddedInventoryStore: InventoryStore {
         let lastSeq: UInt64
         do {
             lastSeq = try directory.recover(into: &engine)
-            try directory.compact(engine, lastSeq: lastSeq)
+            if directory.needsCompaction { try directory.compact(engine, lastSeq: lastSeq) }
             fd = try directory.openJournal()
         } catch {
             directory.unlock()
