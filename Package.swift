@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "StampedeInventory", targets: ["StampedeInventory"]),
         .library(name: "StampedeTelemetry", targets: ["StampedeTelemetry"]),
         .library(name: "StampedeHTTP", targets: ["StampedeHTTP"]),
+        .library(name: "StampedeRedis", targets: ["StampedeRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -30,6 +31,18 @@ let package = Package(
             name: "StampedeInventory",
             dependencies: [
                 .product(name: "Logging", package: "swift-log")
+            ]
+        ),
+        // A RESP3 Redis client over SwiftNIO: pipelined pool, scripts, pub/sub, streams. No inventory knowledge.
+        .target(
+            name: "StampedeRedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
             ]
         ),
         // Telemetry: OTel bootstrap, config validation, sampling, metrics catalogue, Prometheus.
@@ -89,6 +102,16 @@ let package = Package(
         .testTarget(
             name: "StampedeInventoryTests",
             dependencies: ["StampedeInventory", "StampedeTestSupport"]
+        ),
+        .testTarget(
+            name: "StampedeRedisTests",
+            dependencies: [
+                "StampedeRedis",
+                "StampedeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ]
         ),
         .testTarget(
             name: "StampedeTelemetryTests",

@@ -1,0 +1,151 @@
+import Foundation
+import Synchronization
+
+/// A real `redis-server` on a free loopback port with its own data directory, for integration tests.
+///
+/// The binary is `STAMPEDE_TEST_REDIS_SERVER`, else `redis-server` on the PATH (`.ci/run` installs it).
+/// Persistence is AOF with `appendfsync always`, so a SIGKILL loses nothing Redis acknowledged.
+public final class RedisServerProcess: Sendable {
+    public let port: Int
+    public let directory: TemporaryDirectory
+    private let process: Mutex<Process>
+    private let output: OutputBuffer
+
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    /// Starts a server and waits until it answers.
+    public static func start() async throws -> RedisServerProcess {
+        let directory = TemporaryDirectory(prefix: "stampede-redis")
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = try freePort()
+            let output = OutputBuffer()
+            do {
+                let process = try launch(port: port, directory: directory.path, output: output)
+                try await waitUntilReady(port: port, process: process, output: output)
+                return RedisServerProcess(port: port, directory: directory, process: process, output: output)
+            } catch {
+                lastError = error
+            }
+        }
+        directory.remove()
+        throw lastError ?? TestSupportError("redis-server did not start")
+    }
+
+    private init(port: Int, directory: TemporaryDirectory, process: Process, output: OutputBuffer) {
+        self.port = port
+        self.directory = directory
+        self.process = Mutex(process)
+        self.output = output
+    }
+
+    public var log: String { output.text.withLock { $0 } }
+
+    /// Kills the server with SIGKILL (no shutdown save) and waits for it to exit.
+    public func kill() async throws {
+        let process = self.process.withLock { $0 }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Starts the server again on the same port and data directory (it reloads its AOF).
+    public func restart() async throws {
+        let process = try Self.launch(port: port, directory: directory.path, output: output)
+        self.process.withLock { $0 = process }
+        try await Self.waitUntilReady(port: port, process: process, output: output)
+    }
+
+    /// Stops the server and removes its data.
+    public func stop() async {
+        try? await kill()
+        directory.remove()
+    }
+
+    private static func launch(port: Int, directory: String, output: OutputBuffer) throws -> Process {
+        let process = Process()
+        let binary = ProcessInfo.processInfo.environment["STAMPEDE_TEST_REDIS_SERVER"] ?? "redis-server"
+        if binary.contains("/") {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = []
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [binary]
+        }
+        process.arguments! += [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--save", "",
+            "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning",
+            "--enable-debug-command", "local",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                return
+            }
+            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        return process
+    }
+
+    private static func waitUntilReady(port: Int, process: Process, output: OutputBuffer) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw TestSupportError("redis-server exited: \(output.text.withLock { $0 })")
+            }
+            if ping(port: port) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw TestSupportError("redis-server did not answer PING on port \(port)")
+    }
+
+    /// One blocking PING over a plain socket: true when the server answers +PONG.
+    private static func ping(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return false }
+        let request = Array("PING\r\n".utf8)
+        guard write(fd, request, request.count) == request.count else { return false }
+        var reply = [UInt8](repeating: 0, count: 64)
+        let count = read(fd, &reply, reply.count)
+        return count > 0 && String(decoding: reply[0..<count], as: UTF8.self).hasPrefix("+PONG")
+    }
+
+    /// A port that was free a moment ago (bound to port 0, read back, closed).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw TestSupportError("bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw TestSupportError("getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
