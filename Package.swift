@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // Domain: the inventory engine, its rules, result codes and durable journal. No HTTP here.
@@ -42,6 +43,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+            ]
+        ),
+        // The inventory store on Redis: Lua scripts, coalesced deducts, sold-out cache. Shares stock across instances.
+        .target(
+            name: "StampedeInventoryRedis",
+            dependencies: [
+                "StampedeInventory",
+                "StampedeRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
             ]
         ),
@@ -102,6 +116,10 @@ let package = Package(
         .testTarget(
             name: "StampedeInventoryTests",
             dependencies: ["StampedeInventory", "StampedeTestSupport"]
+        ),
+        .testTarget(
+            name: "StampedeStoreContractTests",
+            dependencies: ["StampedeInventory", "StampedeInventoryRedis", "StampedeRedis", "StampedeTestSupport"]
         ),
         .testTarget(
             name: "StampedeRedisTests",

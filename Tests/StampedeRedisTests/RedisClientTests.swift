@@ -16,12 +16,14 @@ struct RedisClientTests {
     }()
 
     func withServer(
-        configure: (inout RedisConfiguration) -> Void = { _ in },
+        connectionCount: Int = 4,
+        commandTimeout: Duration = .seconds(1),
         _ body: (RedisServerProcess, RedisClient) async throws -> Void
     ) async throws {
         let server = try await RedisServerProcess.start()
         var configuration = try RedisConfiguration(url: server.url)
-        configure(&configuration)
+        configuration.connectionCount = connectionCount
+        configuration.commandTimeout = commandTimeout
         let client = try RedisClient(configuration: configuration, logger: Self.logger)
         do {
             try await body(server, client)
@@ -68,7 +70,7 @@ struct RedisClientTests {
     }
 
     @Test func manyConcurrentCommandsArePipelinedAndEachGetsItsOwnReply() async throws {
-        try await withServer(configure: { $0.connectionCount = 2 }) { _, client in
+        try await withServer(connectionCount: 2) { _, client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<2000 {
                     group.addTask {
@@ -125,10 +127,7 @@ struct RedisClientTests {
     }
 
     @Test func aSlowCommandTimesOutAndTheClientRecovers() async throws {
-        try await withServer(configure: {
-            $0.commandTimeout = .milliseconds(200)
-            $0.connectionCount = 1
-        }) { _, client in
+        try await withServer(connectionCount: 1, commandTimeout: .milliseconds(200)) { _, client in
             let started = ContinuousClock.now
             do {
                 try await client.send(RedisCommand("DEBUG", "SLEEP", "1"))
@@ -143,7 +142,7 @@ struct RedisClientTests {
     }
 
     @Test func aDeadServerFailsFastAndTheClientReconnectsWhenItReturns() async throws {
-        try await withServer(configure: { $0.connectionCount = 2 }) { server, client in
+        try await withServer(connectionCount: 2) { server, client in
             try await client.send(RedisCommand("SET", "before", "1"))
             try await server.kill()
             var failures = 0

@@ -15,6 +15,11 @@ public struct InventoryStoreError: Error, Sendable, CustomStringConvertible, Cus
         public static let corrupted = Code("corrupted")
         /// The data directory is in use by another process, or cannot be opened.
         public static let dataDirectoryUnavailable = Code("data_directory_unavailable")
+        /// The shared store (Redis) cannot be reached; the operation was not applied, or its outcome is unknown
+        /// when the connection broke while it ran. Retrying with the same order id is safe.
+        public static let storeUnavailable = Code("store_unavailable")
+        /// The shared store did not answer in time; the outcome is unknown. Retrying with the same order id is safe.
+        public static let storeTimeout = Code("store_timeout")
         public var description: String { value }
     }
 

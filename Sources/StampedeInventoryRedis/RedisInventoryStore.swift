@@ -1,0 +1,372 @@
+import CoreMetrics
+import Logging
+import NIOCore
+import StampedeInventory
+import StampedeRedis
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Inventory shared by many Stampede instances in one Redis: the same API and rules as the embedded store.
+///
+/// Every operation is one Lua script, so each is atomic in Redis. Concurrent deducts are coalesced into shared
+/// script calls (``DeductCoalescer``); a SKU seen at zero is answered "sold out" from memory for a short time
+/// (``SoldOutCache``). Redis failures are thrown as ``InventoryStoreError`` (`store_unavailable`,
+/// `store_timeout`, `storage_busy`): a deduct is reported successful only when Redis returned its result.
+public final class RedisInventoryStore: InventoryStore {
+    public struct Configuration: Sendable {
+        /// Prefix of every key; instances sharing stock must use the same one.
+        public var keyPrefix: String
+        /// How long a SKU seen at zero stock is answered "sold out" without Redis; zero turns the cache off.
+        public var soldOutCacheTTL: Duration
+        /// Most deducts in one coalesced script call.
+        public var coalescedDeductsMax: Int
+        /// Most coalesced script calls in flight at once.
+        public var coalescedCallsMax: Int
+        /// Most deducts waiting for a call slot; past it deducts fail with `storage_busy`.
+        public var waitingDeductsMax: Int
+        public var limits: InventoryLimits
+
+        public init(
+            keyPrefix: String = "stampede:",
+            soldOutCacheTTL: Duration = .milliseconds(100),
+            coalescedDeductsMax: Int = 128,
+            coalescedCallsMax: Int = 4,
+            waitingDeductsMax: Int = 16_384,
+            limits: InventoryLimits = .default
+        ) {
+            self.keyPrefix = keyPrefix
+            self.soldOutCacheTTL = soldOutCacheTTL
+            self.coalescedDeductsMax = coalescedDeductsMax
+            self.coalescedCallsMax = coalescedCallsMax
+            self.waitingDeductsMax = waitingDeductsMax
+            self.limits = limits
+        }
+    }
+
+    public let limits: InventoryLimits
+    private let client: RedisClient
+    private let keys: RedisInventoryKeys
+    private let clock: @Sendable () -> Int64
+    private let soldOut: SoldOutCache
+    private let cacheHits: Counter
+    private let cacheMisses: Counter
+    private let logger: Logger
+    private let lastHealthCheckPassed = Atomic<Bool>(false)
+    private let checkedDurability = Atomic<Bool>(false)
+    private let coalescer: DeductCoalescer
+    private let runDeducts: DeductScriptCall
+
+    /// - Parameter clock: milliseconds since 1970, for log timestamps (rate windows use Redis's own clock).
+    public init(
+        client: RedisClient,
+        configuration: Configuration = Configuration(),
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        clock: @escaping @Sendable () -> Int64 = RedisInventoryStore.wallClockMilliseconds
+    ) {
+        precondition(configuration.coalescedDeductsMax >= configuration.limits.batchItemsMax, "a batch fits one call")
+        self.limits = configuration.limits
+        self.client = client
+        self.keys = RedisInventoryKeys(prefix: configuration.keyPrefix)
+        self.clock = clock
+        let ttl = configuration.soldOutCacheTTL.components
+        let soldOut = SoldOutCache(ttlNanoseconds: ttl.seconds * 1_000_000_000 + ttl.attoseconds / 1_000_000_000)
+        self.soldOut = soldOut
+        self.cacheHits = Counter(label: "inventory.cache.hit", dimensions: [], factory: metricsFactory)
+        self.cacheMisses = Counter(label: "inventory.cache.miss", dimensions: [], factory: metricsFactory)
+        self.logger = logger
+        let runDeducts = DeductScriptCall(
+            client: client,
+            prefix: configuration.keyPrefix,
+            ordersMax: Int64(configuration.limits.orderRecordsMax),
+            clock: clock,
+            soldOut: soldOut
+        )
+        self.runDeducts = runDeducts
+        self.coalescer = DeductCoalescer(
+            batchMax: configuration.coalescedDeductsMax,
+            inFlightMax: configuration.coalescedCallsMax,
+            queueMax: configuration.waitingDeductsMax,
+            execute: runDeducts.callAsFunction
+        )
+    }
+
+    /// Ready while a pool connection is open and the last health check passed.
+    public var isReady: Bool { client.connectedCount > 0 && lastHealthCheckPassed.load(ordering: .relaxed) }
+
+    // MARK: Operations
+
+    public func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome {
+        let reply = try await script(
+            RedisInventoryScripts.putItem,
+            [
+                .string(keys.prefix), .string(sku), .integer(config.stock),
+                config.limitPerUser.map { .integer($0) } ?? .string(""),
+                .integer(config.rateWindowMilliseconds), .integer(Int64(limits.itemsMax)),
+            ]
+        )
+        soldOut.invalidate(sku: sku)
+        guard let generation = reply.elements?.first?.int64 else { throw unexpected("put", reply) }
+        guard generation > 0 else { return .tooManyItems(max: limits.itemsMax) }
+        let snapshot = ItemSnapshot(
+            sku: sku,
+            stock: config.stock,
+            sold: 0,
+            limitPerUser: config.limitPerUser,
+            rateWindowMilliseconds: config.rateWindowMilliseconds
+        )
+        return generation == 1 ? .created(snapshot) : .reset(snapshot)
+    }
+
+    public func item(sku: String) async throws -> ItemSnapshot? {
+        try await itemSnapshot(sku: sku, reply: command(Self.itemCommand(keys.item(sku))))
+    }
+
+    public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
+        if soldOut.isEnabled {
+            if soldOut.answersSoldOut(sku: request.sku, orderID: request.orderID, now: Self.monotonicNanoseconds()) {
+                cacheHits.increment()
+                return DeductOutcome(code: .insufficientStock, stock: 0)
+            }
+            cacheMisses.increment()
+        }
+        do {
+            return try await coalescer.deduct(request)
+        } catch let error as RedisError {
+            throw Self.storeError(error, operation: "deduct")
+        }
+    }
+
+    public func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
+        precondition(requests.count <= limits.batchItemsMax, "the HTTP layer bounds batches")
+        guard !requests.isEmpty else { return [] }
+        do {
+            return try await runDeducts(requests).get()
+        } catch let error as RedisError {
+            throw Self.storeError(error, operation: "batch deduct")
+        }
+    }
+
+    public func release(orderID: String) async throws -> ReleaseOutcome {
+        let reply = try await script(RedisInventoryScripts.release, [.string(keys.prefix), .string(orderID)])
+        guard let parts = reply.elements, parts.count == 4, let raw = parts[0].int64,
+            let code = ReleaseCode(rawValue: UInt8(clamping: raw)), let amount = parts[1].int64,
+            let stock = parts[2].int64, let sku = parts[3].string
+        else { throw unexpected("release", reply) }
+        if code == .released { soldOut.invalidate(sku: sku) }
+        return ReleaseOutcome(code: code, releasedAmount: amount, stock: stock, sku: sku)
+    }
+
+    public func log(orderID: String) async throws -> OrderRecord? {
+        let reply = try await command(
+            RedisCommand("HMGET", [.string(keys.order(orderID)), "sku", "user", "amount", "old", "new", "ts", "gen", "released"])
+        )
+        guard let fields = reply.elements, fields.count == 8 else { throw unexpected("log", reply) }
+        if fields[0].isNull { return nil }
+        guard let sku = fields[0].string, let user = fields[1].string, let amount = fields[2].int64,
+            let old = fields[3].int64, let new = fields[4].int64, let timestamp = fields[5].int64,
+            let generation = fields[6].int64, let released = fields[7].int64
+        else { throw unexpected("log", reply) }
+        return OrderRecord(
+            orderID: orderID,
+            sku: sku,
+            userID: user,
+            amount: amount,
+            oldStock: old,
+            newStock: new,
+            timestampMilliseconds: timestamp,
+            generation: UInt64(generation),
+            released: released == 1
+        )
+    }
+
+    public func items() async throws -> [ItemSnapshot] {
+        let members = try await command(RedisCommand("SMEMBERS", keys.items))
+        guard let skus = members.elements?.compactMap(\.string) else { throw unexpected("items", members) }
+        var snapshots: [ItemSnapshot] = []
+        snapshots.reserveCapacity(skus.count)
+        var start = 0
+        while start < skus.count {
+            let chunk = skus[start..<min(start + 500, skus.count)]
+            let replies: [RESPValue]
+            do {
+                replies = try await client.pipeline(chunk.map { Self.itemCommand(keys.item($0)) })
+            } catch {
+                throw Self.storeError(error, operation: "items")
+            }
+            for (sku, reply) in zip(chunk, replies) {
+                if let snapshot = try itemSnapshot(sku: sku, reply: reply) { snapshots.append(snapshot) }
+            }
+            start += chunk.count
+        }
+        return snapshots
+    }
+
+    // MARK: Health
+
+    /// Pings Redis every `interval` until cancelled, so readiness follows Redis and a lost pool reconnects.
+    /// The first successful check warns when Redis is not configured to keep acknowledged writes.
+    public func runHealthChecks(interval: Duration = .milliseconds(500)) async {
+        while !Task.isCancelled {
+            await checkHealth()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One health check: PING, and the first time it passes, a look at the persistence settings.
+    public func checkHealth() async {
+        let passed = (try? await client.send(RedisCommand("PING")))?.string == "PONG"
+        let before = lastHealthCheckPassed.exchange(passed, ordering: .relaxed)
+        if before != passed {
+            if passed {
+                logger.info("redis reachable", metadata: ["redis": "\(client.configuration.displayAddress)"])
+            } else {
+                logger.warning("redis unreachable", metadata: ["redis": "\(client.configuration.displayAddress)"])
+            }
+        }
+        if passed && !checkedDurability.exchange(true, ordering: .relaxed) { await warnAboutDurability() }
+    }
+
+    private func warnAboutDurability() async {
+        // CONFIG may be renamed or disabled on managed servers; then there is nothing to check.
+        guard let reply = try? await client.send(RedisCommand("CONFIG", "GET", "append*")) else { return }
+        var settings: [String: String] = [:]
+        switch reply {
+        case .map(let pairs):
+            for pair in pairs { if let key = pair.key.string { settings[key] = pair.value.string } }
+        case .array(let flat):
+            for index in stride(from: 0, to: flat.count - 1, by: 2) {
+                if let key = flat[index].string { settings[key] = flat[index + 1].string }
+            }
+        default:
+            return
+        }
+        if settings["appendonly"] != "yes" || settings["appendfsync"] != "always" {
+            logger.warning(
+                "redis may lose acknowledged sales on a crash: set appendonly yes and appendfsync always",
+                metadata: [
+                    "appendonly": "\(settings["appendonly"] ?? "?")", "appendfsync": "\(settings["appendfsync"] ?? "?")",
+                ]
+            )
+        }
+    }
+
+    // MARK: Redis calls
+
+    private func script(_ script: RedisScript, _ arguments: [RedisArgument]) async throws -> RESPValue {
+        do {
+            return try await client.evalSHA(script, arguments: arguments)
+        } catch {
+            throw Self.storeError(error, operation: "script")
+        }
+    }
+
+    private func command(_ command: RedisCommand) async throws -> RESPValue {
+        do {
+            return try await client.send(command)
+        } catch {
+            throw Self.storeError(error, operation: command.name)
+        }
+    }
+
+    private static func itemCommand(_ key: String) -> RedisCommand {
+        RedisCommand("HMGET", [.string(key), "stock", "sold", "limit", "window"])
+    }
+
+    private func itemSnapshot(sku: String, reply: RESPValue) throws -> ItemSnapshot? {
+        guard let fields = reply.elements, fields.count == 4 else { throw unexpected("item", reply) }
+        if fields[0].isNull { return nil }
+        guard let stock = fields[0].int64, let sold = fields[1].int64, let window = fields[3].int64 else {
+            throw unexpected("item", reply)
+        }
+        return ItemSnapshot(
+            sku: sku,
+            stock: stock,
+            sold: sold,
+            limitPerUser: fields[2].int64,
+            rateWindowMilliseconds: window
+        )
+    }
+
+    private func unexpected(_ operation: String, _ reply: RESPValue) -> InventoryStoreError {
+        InventoryStoreError(.corrupted, context: "\(operation): unexpected reply from Redis: \(reply)")
+    }
+
+    /// Maps a Redis failure to the store's codes. Only `unavailable`, `busy` and connect failures guarantee the
+    /// command was not applied; after a timeout or a lost connection the outcome is unknown, and a retry with
+    /// the same order id returns it.
+    static func storeError(_ error: RedisError, operation: String) -> InventoryStoreError {
+        let code: InventoryStoreError.Code
+        switch error.code {
+        case .timeout: code = .storeTimeout
+        case .busy: code = .storageBusy
+        case .server where error.context.hasPrefix("OOM"): code = .storageBusy
+        default: code = .storeUnavailable
+        }
+        return InventoryStoreError(code, context: "redis \(operation)", underlying: error)
+    }
+
+    public static let wallClockMilliseconds: @Sendable () -> Int64 = {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    static func monotonicNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+/// The deduct script call for a list of deducts, shared by the coalescer and the batch API.
+struct DeductScriptCall: Sendable {
+    let client: RedisClient
+    let prefix: String
+    let ordersMax: Int64
+    let clock: @Sendable () -> Int64
+    let soldOut: SoldOutCache
+
+    /// One script call for `requests`, applied in order; feeds the sold-out cache with what Redis answered.
+    func callAsFunction(_ requests: [DeductRequest]) -> EventLoopFuture<[DeductOutcome]> {
+        var arguments: [RedisArgument] = [
+            .string(prefix), .integer(clock()), .integer(ordersMax),
+        ]
+        arguments.reserveCapacity(3 + requests.count * 4)
+        for request in requests {
+            arguments.append(.string(request.sku))
+            arguments.append(.string(request.userID))
+            arguments.append(.string(request.orderID))
+            arguments.append(.integer(request.amount))
+        }
+        return client.submitScript(RedisInventoryScripts.deduct, arguments: arguments).flatMapThrowing { reply in
+            guard let values = reply.elements, values.count == requests.count * 3 else {
+                if let message = reply.errorMessage { throw RedisError(.server, message) }
+                throw RedisError(.unexpectedReply, "deduct script: \(reply)")
+            }
+            let now = soldOut.isEnabled ? RedisInventoryStore.monotonicNanoseconds() : 0
+            var outcomes: [DeductOutcome] = []
+            outcomes.reserveCapacity(requests.count)
+            for (index, request) in requests.enumerated() {
+                guard let raw = values[index * 3].int64, let code = DeductCode(rawValue: UInt8(clamping: raw)),
+                    let stock = values[index * 3 + 1].int64, let replayed = values[index * 3 + 2].int64
+                else { throw RedisError(.unexpectedReply, "deduct script: \(reply)") }
+                let outcome = DeductOutcome(code: code, stock: stock, replayed: replayed == 1)
+                if soldOut.isEnabled {
+                    let zero = (code == .success && !outcome.replayed) || code == .insufficientStock
+                    soldOut.observe(
+                        sku: request.sku,
+                        orderID: request.orderID,
+                        outcome: DeductOutcomeSummary(succeeded: code == .success, stockIsZero: zero && stock == 0),
+                        now: now
+                    )
+                }
+                outcomes.append(outcome)
+            }
+            return outcomes
+        }
+    }
+}
