@@ -90,6 +90,9 @@ let package = Package(
             name: "StampedeCLI",
             dependencies: [
                 "StampedeHTTP",
+                "StampedeInventoryRedis",
+                "StampedeRedis",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -119,7 +122,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StampedeStoreContractTests",
-            dependencies: ["StampedeInventory", "StampedeInventoryRedis", "StampedeRedis", "StampedeTestSupport"]
+            dependencies: [
+                "StampedeInventory", "StampedeInventoryRedis", "StampedeRedis", "StampedeTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "StampedeRedisTests",

@@ -12,7 +12,7 @@ import Tracing
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the inventory service (embedded durable store, no servers to install).",
+        abstract: "Run the inventory service (embedded durable store by default, or shared stock in Redis).",
         discussion: """
             Every option can also be set by its environment variable; a flag wins over the variable.
             Telemetry follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, \
@@ -42,6 +42,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
     var logLevel: String?
 
+    @Option(
+        help: """
+            Keep inventory in Redis, shared by every instance: redis://[[user]:password@]host[:port][/db]. \
+            Env: STAMPEDE_REDIS_URL. Default: unset (embedded store in --data-dir).
+            """
+    )
+    var redis: String?
+
+    @Option(help: "Pooled, pipelined Redis connections. Env: STAMPEDE_REDIS_CONNECTIONS. Default: 4.")
+    var redisConnections: Int?
+
+    @Option(help: "Redis connect and reply timeout in ms. Env: STAMPEDE_REDIS_TIMEOUT_MS. Default: 1000.")
+    var redisTimeoutMs: Int?
+
+    @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
+    var redisPrefix: String?
+
+    @Option(
+        help: """
+            Redis mode: answer "sold out" without asking Redis for this many ms after seeing a SKU at zero \
+            (0 turns it off). Env: STAMPEDE_SOLD_OUT_CACHE_MS. Default: 100.
+            """
+    )
+    var soldOutCacheMs: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: ServeConfiguration
@@ -52,6 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
                 dataDirectory: dataDir,
                 durability: durability,
                 logLevel: logLevel,
+                redisURL: redis,
+                redisConnections: redisConnections,
+                redisTimeoutMilliseconds: redisTimeoutMs,
+                redisKeyPrefix: redisPrefix,
+                soldOutCacheMilliseconds: soldOutCacheMs,
                 environment: environment
             )
         } catch {
@@ -62,33 +92,35 @@ struct ServeCommand: AsyncParsableCommand {
         let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
         let logger = Logger(label: "stampede")
 
-        let store: EmbeddedInventoryStore
+        let tracingEnabled = telemetry.environment.tracesEndpointSet
+        let opened: OpenedStore
         do {
-            store = try EmbeddedInventoryStore(
-                configuration: .init(dataDirectory: settings.dataDirectory, durability: settings.durability),
-                logger: logger
-            )
+            opened = try OpenedStore.open(settings: settings, tracingEnabled: tracingEnabled, logger: logger)
         } catch {
-            logger.critical("cannot open the inventory store", metadata: ["error": "\(error.debugDescription)"])
+            logger.critical("cannot open the inventory store", metadata: ["error": "\(String(reflecting: error))"])
             throw ExitCode.failure
         }
         let dependencies = AppDependencies(
-            store: store,
+            store: opened.store,
             metrics: InventoryMetrics(factory: MetricsSystem.factory),
             tracer: InstrumentationSystem.tracer,
             prometheus: telemetry.prometheus,
-            tracingEnabled: telemetry.environment.tracesEndpointSet,
+            tracingEnabled: tracingEnabled,
             propagatesBaggage: telemetry.environment.baggageRequested
         )
-        for item in try await store.items() { dependencies.metrics.recordStock(sku: item.sku, stock: item.stock) }
-        let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in
-            logger.info("ready", metadata: ["port": "\(port)", "data_dir": "\(settings.dataDirectory)"])
+        do {
+            for item in try await opened.store.items() {
+                dependencies.metrics.recordStock(sku: item.sku, stock: item.stock)
+            }
+        } catch {
+            logger.warning("stock gauges start empty: the store cannot list items yet", metadata: ["error": "\(error)"])
         }
-        // Shutdown runs in reverse: readiness flips, HTTP drains, the journal flushes, telemetry flushes last.
+        let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in
+            logger.info("ready", metadata: ["port": "\(port)", "store": "\(opened.description)"])
+        }
+        // Shutdown runs in reverse: readiness flips, HTTP drains, the store flushes or disconnects, telemetry last.
         let services: [any Service] =
-            telemetry.services + [
-                EmbeddedStoreService(store: store), app, ReadinessService(readiness: dependencies.readiness),
-            ]
+            telemetry.services + [opened.service, app, ReadinessService(readiness: dependencies.readiness)]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

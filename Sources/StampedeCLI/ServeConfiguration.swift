@@ -12,6 +12,18 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var durability = Durability.sync
     /// `--log-level` / `STAMPEDE_LOG_LEVEL`, default info.
     public var logLevel = "info"
+    /// `--redis` / `STAMPEDE_REDIS_URL`: when set, inventory lives in this Redis (shared by every instance)
+    /// instead of the embedded store, and `--data-dir` is not used.
+    public var redisURL: String?
+    /// `--redis-connections` / `STAMPEDE_REDIS_CONNECTIONS`, default 4: pooled, pipelined connections.
+    public var redisConnections = 4
+    /// `--redis-timeout-ms` / `STAMPEDE_REDIS_TIMEOUT_MS`, default 1000: connect and reply timeout.
+    public var redisTimeoutMilliseconds = 1000
+    /// `--redis-prefix` / `STAMPEDE_REDIS_PREFIX`, default `stampede:`: the prefix of every key.
+    public var redisKeyPrefix = "stampede:"
+    /// `--sold-out-cache-ms` / `STAMPEDE_SOLD_OUT_CACHE_MS`, default 100 (0 = off): how long a SKU seen at
+    /// zero is answered "sold out" without asking Redis.
+    public var soldOutCacheMilliseconds = 100
 
     public init() {}
 
@@ -22,6 +34,11 @@ public struct ServeConfiguration: Sendable, Equatable {
         dataDirectory: String?,
         durability: String?,
         logLevel: String?,
+        redisURL: String? = nil,
+        redisConnections: Int? = nil,
+        redisTimeoutMilliseconds: Int? = nil,
+        redisKeyPrefix: String? = nil,
+        soldOutCacheMilliseconds: Int? = nil,
         environment: [String: String]
     ) throws(ConfigurationError) {
         self.init()
@@ -53,6 +70,61 @@ public struct ServeConfiguration: Sendable, Equatable {
             }
             self.logLevel = text.lowercased()
         }
+        if let value = redisURL ?? environment["STAMPEDE_REDIS_URL"], !value.isEmpty {
+            self.redisURL = value
+        }
+        self.redisConnections = try Self.integer(
+            redisConnections,
+            environment,
+            "STAMPEDE_REDIS_CONNECTIONS",
+            "redis-connections",
+            1...256,
+            default: 4
+        )
+        self.redisTimeoutMilliseconds = try Self.integer(
+            redisTimeoutMilliseconds,
+            environment,
+            "STAMPEDE_REDIS_TIMEOUT_MS",
+            "redis-timeout-ms",
+            1...600_000,
+            default: 1000
+        )
+        if let value = redisKeyPrefix ?? environment["STAMPEDE_REDIS_PREFIX"] {
+            guard !value.isEmpty, value.utf8.count <= 64 else {
+                throw ConfigurationError("redis-prefix", "must be 1 to 64 bytes")
+            }
+            self.redisKeyPrefix = value
+        }
+        self.soldOutCacheMilliseconds = try Self.integer(
+            soldOutCacheMilliseconds,
+            environment,
+            "STAMPEDE_SOLD_OUT_CACHE_MS",
+            "sold-out-cache-ms",
+            0...60_000,
+            default: 100
+        )
+    }
+
+    /// An integer setting: the flag, else the variable, else `default`; always within `range`.
+    private static func integer(
+        _ flag: Int?,
+        _ environment: [String: String],
+        _ variable: String,
+        _ name: String,
+        _ range: ClosedRange<Int>,
+        default defaultValue: Int
+    ) throws(ConfigurationError) -> Int {
+        var value = defaultValue
+        if let flag {
+            value = flag
+        } else if let text = environment[variable] {
+            guard let parsed = Int(text) else { throw ConfigurationError(variable, "'\(text)' is not a number") }
+            value = parsed
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(name, "must be from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
     }
 }
 

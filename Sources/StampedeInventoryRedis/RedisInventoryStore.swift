@@ -162,7 +162,10 @@ public final class RedisInventoryStore: InventoryStore {
 
     public func log(orderID: String) async throws -> OrderRecord? {
         let reply = try await command(
-            RedisCommand("HMGET", [.string(keys.order(orderID)), "sku", "user", "amount", "old", "new", "ts", "gen", "released"])
+            RedisCommand(
+                "HMGET",
+                [.string(keys.order(orderID)), "sku", "user", "amount", "old", "new", "ts", "gen", "released"]
+            )
         )
         guard let fields = reply.elements, fields.count == 8 else { throw unexpected("log", reply) }
         if fields[0].isNull { return nil }
@@ -248,7 +251,8 @@ public final class RedisInventoryStore: InventoryStore {
             logger.warning(
                 "redis may lose acknowledged sales on a crash: set appendonly yes and appendfsync always",
                 metadata: [
-                    "appendonly": "\(settings["appendonly"] ?? "?")", "appendfsync": "\(settings["appendfsync"] ?? "?")",
+                    "appendonly": "\(settings["appendonly"] ?? "?")",
+                    "appendfsync": "\(settings["appendfsync"] ?? "?")",
                 ]
             )
         }

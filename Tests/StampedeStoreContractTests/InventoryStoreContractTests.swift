@@ -58,7 +58,8 @@ struct InventoryStoreContractTests {
             _ = try await store.deduct(request("o2", user: "u2", amount: 3))
             // The replay comes before the rate window: a retry after a timeout gets its answer, not rate_limited.
             #expect(
-                try await store.deduct(request("o1", amount: 2)) == DeductOutcome(code: .success, stock: 8, replayed: true)
+                try await store.deduct(request("o1", amount: 2))
+                    == DeductOutcome(code: .success, stock: 8, replayed: true)
             )
             #expect(try await store.deduct(request("o1", amount: 3)).code == .orderConflict)
             #expect(try await store.deduct(request("o1", user: "u9", amount: 2)).code == .orderConflict)
@@ -74,14 +75,20 @@ struct InventoryStoreContractTests {
             #expect(try await store.deduct(request("w1", sku: "W")).code == .success)
             #expect(try await store.deduct(request("w2", sku: "W")).code == .rateLimited)
             #expect(try await store.deduct(request("w3", user: "u2", sku: "W")).code == .success)
-            _ = try await store.putItem(sku: "C", config: ItemConfig(stock: 100, limitPerUser: 3, rateWindowMilliseconds: 0))
+            _ = try await store.putItem(
+                sku: "C",
+                config: ItemConfig(stock: 100, limitPerUser: 3, rateWindowMilliseconds: 0)
+            )
             #expect(try await store.deduct(request("c1", sku: "C", amount: 2)).code == .success)
             #expect(try await store.deduct(request("c2", sku: "C", amount: 2)).code == .userLimitExceeded)
             #expect(try await store.deduct(request("c3", sku: "C", amount: 1)).code == .success)
             #expect(try await store.deduct(request("c4", user: "u2", sku: "C", amount: 3)).code == .success)
             _ = try await store.putItem(sku: "S", config: ItemConfig(stock: 3, rateWindowMilliseconds: 0))
             #expect(try await store.deduct(request("s1", sku: "S", amount: 2)).code == .success)
-            #expect(try await store.deduct(request("s2", sku: "S", amount: 2)) == DeductOutcome(code: .insufficientStock, stock: 1))
+            #expect(
+                try await store.deduct(request("s2", sku: "S", amount: 2))
+                    == DeductOutcome(code: .insufficientStock, stock: 1)
+            )
             #expect(try await store.item(sku: "S")?.stock == 1)
         }
     }
@@ -119,12 +126,17 @@ struct InventoryStoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func aReleaseReturnsUnitsExactlyOnce(kind: StoreKind) async throws {
         try await StoreHarness.with(kind) { store in
-            _ = try await store.putItem(sku: "SKU", config: ItemConfig(stock: 5, limitPerUser: 2, rateWindowMilliseconds: 0))
+            _ = try await store.putItem(
+                sku: "SKU",
+                config: ItemConfig(stock: 5, limitPerUser: 2, rateWindowMilliseconds: 0)
+            )
             _ = try await store.deduct(request("o1", amount: 2))
             #expect(try await store.deduct(request("o2", amount: 1)).code == .userLimitExceeded)
             let first = try await store.release(orderID: "o1")
             #expect(first == ReleaseOutcome(code: .released, releasedAmount: 2, stock: 5, sku: "SKU"))
-            #expect(try await store.release(orderID: "o1") == ReleaseOutcome(code: .alreadyReleased, stock: 5, sku: "SKU"))
+            #expect(
+                try await store.release(orderID: "o1") == ReleaseOutcome(code: .alreadyReleased, stock: 5, sku: "SKU")
+            )
             #expect(try await store.release(orderID: "nope").code == .orderNotFound)
             #expect(try await store.log(orderID: "o1")?.released == true)
             // Released units count against the cap no more.
@@ -143,7 +155,11 @@ struct InventoryStoreContractTests {
             _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
             _ = try await store.putItem(sku: "B", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
             #expect(try await store.putItem(sku: "C", config: ItemConfig(stock: 1)) == .tooManyItems(max: 2))
-            guard case .reset = try await store.putItem(sku: "A", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+            guard
+                case .reset = try await store.putItem(
+                    sku: "A",
+                    config: ItemConfig(stock: 10, rateWindowMilliseconds: 0)
+                )
             else {
                 Issue.record("a reset is not a new item")
                 return
@@ -162,7 +178,10 @@ struct InventoryStoreContractTests {
             let users = 120
             let ordersPerUser = 4
             let cap: Int64 = 2
-            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0))
+            _ = try await store.putItem(
+                sku: "HOT",
+                config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0)
+            )
             // Every order is sent twice (a client retry), from many tasks at once.
             let outcomes = try await withThrowingTaskGroup(of: (String, DeductOutcome).self) { group in
                 for user in 0..<users {

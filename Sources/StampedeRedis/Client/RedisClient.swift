@@ -17,6 +17,7 @@ public final class RedisClient: Sendable {
     private let slots: [RedisConnectionSlot]
     private let cursor = Atomic<Int>(0)
     private let connectedSlots = Atomic<Int>(0)
+    private let reportedDown = Atomic<Bool>(false)
     private let metrics: RedisClientMetrics
     private let tracer: (any Tracer)?
     private let logger: Logger
@@ -172,25 +173,31 @@ public final class RedisClient: Sendable {
         return slots[start % slots.count].acquire(client: self)
     }
 
-    /// Called by slots when a connection opens or closes, or an attempt fails.
+    /// Called by slots when a connection opens or closes, or an attempt fails. An outage is logged once as a
+    /// warning and its end once as a notice; the attempts in between go to debug, so a long outage does not
+    /// flood the log.
     func slotChanged(connected: Bool, error: RedisError?) {
         let count: Int
+        let address = configuration.displayAddress
         if connected {
             count = connectedSlots.wrappingAdd(1, ordering: .relaxed).newValue
-            logger.debug("redis connection open", metadata: ["redis": "\(configuration.displayAddress)"])
+            if reportedDown.exchange(false, ordering: .relaxed) {
+                logger.notice("redis connection restored", metadata: ["redis": "\(address)"])
+            }
         } else {
             if error?.code == .connectionClosed {
                 count = connectedSlots.wrappingSubtract(1, ordering: .relaxed).newValue
-                logger.warning("redis connection lost", metadata: ["redis": "\(configuration.displayAddress)"])
             } else {
                 count = connectedSlots.load(ordering: .relaxed)
                 metrics.connectFailed()
+            }
+            let detail = error.map { String(reflecting: $0) } ?? ""
+            if reportedDown.exchange(true, ordering: .relaxed) {
+                logger.debug("redis still unreachable", metadata: ["redis": "\(address)", "error": "\(detail)"])
+            } else {
                 logger.warning(
-                    "redis connect failed",
-                    metadata: [
-                        "redis": "\(configuration.displayAddress)",
-                        "error": "\(error.map { String(reflecting: $0) } ?? "")",
-                    ]
+                    "redis connection lost or refused",
+                    metadata: ["redis": "\(address)", "error": "\(detail)"]
                 )
             }
         }
