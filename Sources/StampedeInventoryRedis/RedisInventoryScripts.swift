@@ -5,55 +5,87 @@ import StampedeRedis
 /// (see ``RedisInventoryKeys``), which ties the store to one Redis primary (not Redis Cluster).
 ///
 /// Numbers written back are integers well under 2^53 (stock ≤ 10^12), so Lua's doubles hold them exactly.
-enum RedisInventoryScripts {
+public enum RedisInventoryScripts {
     /// ARGV: prefix, now (ms), order records max, then per deduct: sku, user id, order id, amount.
     /// Returns three integers per deduct: code (``DeductCode`` raw value), stock, replayed (0/1).
+    ///
     /// Checks in the embedded engine's order: order id, item, rate window, per-user cap, stock, capacity.
-    static let deduct = RedisScript(
+    /// One call carries many deducts (coalesced requests or a batch), applied in order. Each item, user
+    /// count and the order counter is read once per call and kept in Lua tables; nothing but the rate
+    /// window is written until every deduct is decided. Then stock goes first: should a later write fail,
+    /// units are lost to the sale, never sold twice.
+    public static let deduct = RedisScript(
         """
-        local p = ARGV[1]
-        local now = ARGV[2]
-        local ordersMax = tonumber(ARGV[3])
+        local p, now, ordersMax = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local function int(x) return string.format('%d', x) end
+        local items, held, created, sales, heldSales = {}, {}, {}, {}, {}
+        local orderCount = nil
         local out = {}
         for i = 4, #ARGV, 4 do
           local sku, user, order, amountText = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
           local amount = tonumber(amountText)
-          local orderKey = p .. 'order:' .. order
           local code, stock, replayed = 0, 0, 0
-          local prior = redis.call('HMGET', orderKey, 'sku', 'user', 'amount', 'new')
-          if prior[1] then
-            if prior[1] == sku and prior[2] == user and tonumber(prior[3]) == amount then
-              stock = tonumber(prior[4])
+          local prior = created[order]
+          if not prior then
+            local f = redis.call('HMGET', p .. 'order:' .. order, 'sku', 'user', 'amount', 'new')
+            if f[1] then prior = {f[1], f[2], tonumber(f[3]), tonumber(f[4])} end
+          end
+          if prior then
+            if prior[1] == sku and prior[2] == user and prior[3] == amount then
+              stock = prior[4]
               replayed = 1
             else
               code = 1
             end
           else
-            local itemKey = p .. 'item:' .. sku
-            local item = redis.call('HMGET', itemKey, 'stock', 'limit', 'window', 'gen')
-            if not item[1] then
+            local item = items[sku]
+            if item == nil then
+              local f = redis.call('HMGET', p .. 'item:' .. sku, 'stock', 'sold', 'limit', 'window', 'gen')
+              item = false
+              if f[1] then
+                item = {stock = tonumber(f[1]), sold = tonumber(f[2]), limit = f[3] and tonumber(f[3]),
+                  window = tonumber(f[4]), gen = f[5], dirty = false}
+              end
+              items[sku] = item
+            end
+            if not item then
               code = 2
+            elseif item.window > 0 and not redis.call('SET',
+                p .. 'rate:' .. item.gen .. ':' .. #sku .. ':' .. sku .. ':' .. user, '1', 'NX', 'PX', item.window) then
+              code = 3
             else
-              local current = tonumber(item[1])
-              local window = tonumber(item[3])
-              local heldKey = p .. 'held:' .. sku
-              if window > 0 and not redis.call('SET', p .. 'rate:' .. item[4] .. ':' .. #sku .. ':' .. sku .. ':' .. user,
-                  '1', 'NX', 'PX', window) then
-                code = 3
-              elseif item[2] and tonumber(redis.call('HGET', heldKey, user) or '0') + amount > tonumber(item[2]) then
+              local heldKey = sku .. '\\n' .. user
+              local units = 0
+              if item.limit then
+                units = held[heldKey]
+                if units == nil then
+                  units = tonumber(redis.call('HGET', p .. 'held:' .. sku, user) or '0')
+                  held[heldKey] = units
+                end
+              end
+              if item.limit and units + amount > item.limit then
                 code = 4
-              elseif current < amount then
+              elseif item.stock < amount then
                 code = 5
-                stock = current
-              elseif tonumber(redis.call('GET', p .. 'orders') or '0') >= ordersMax then
-                code = 6
+                stock = item.stock
               else
-                stock = redis.call('HINCRBY', itemKey, 'stock', -amount)
-                redis.call('HINCRBY', itemKey, 'sold', amount)
-                redis.call('HSET', orderKey, 'sku', sku, 'user', user, 'amount', amountText, 'old', item[1],
-                  'new', stock, 'ts', now, 'gen', item[4], 'released', '0')
-                redis.call('INCR', p .. 'orders')
-                if item[2] then redis.call('HINCRBY', heldKey, user, amount) end
+                if orderCount == nil then orderCount = tonumber(redis.call('GET', p .. 'orders') or '0') end
+                if orderCount >= ordersMax then
+                  code = 6
+                else
+                  orderCount = orderCount + 1
+                  local old = item.stock
+                  item.stock = old - amount
+                  item.sold = item.sold + amount
+                  item.dirty = true
+                  stock = item.stock
+                  created[order] = {sku, user, amount, stock}
+                  sales[#sales + 1] = {order, sku, user, amountText, old, stock, item.gen}
+                  if item.limit then
+                    held[heldKey] = units + amount
+                    heldSales[#heldSales + 1] = {sku, user, amount}
+                  end
+                end
               end
             end
           end
@@ -61,13 +93,24 @@ enum RedisInventoryScripts {
           out[#out + 1] = stock
           out[#out + 1] = replayed
         end
+        for sku, item in pairs(items) do
+          if item and item.dirty then
+            redis.call('HSET', p .. 'item:' .. sku, 'stock', int(item.stock), 'sold', int(item.sold))
+          end
+        end
+        for _, s in ipairs(sales) do
+          redis.call('HSET', p .. 'order:' .. s[1], 'sku', s[2], 'user', s[3], 'amount', s[4], 'old', int(s[5]),
+            'new', int(s[6]), 'ts', now, 'gen', s[7], 'released', '0')
+        end
+        for _, h in ipairs(heldSales) do redis.call('HINCRBY', p .. 'held:' .. h[1], h[2], h[3]) end
+        if #sales > 0 then redis.call('INCRBY', p .. 'orders', #sales) end
         return out
         """
     )
 
     /// ARGV: prefix, sku, stock, limit per user ('' for none), rate window (ms), items max.
     /// Returns {generation}, or {-1} when the store holds its maximum of items.
-    static let putItem = RedisScript(
+    public static let putItem = RedisScript(
         """
         local p, sku = ARGV[1], ARGV[2]
         local itemKey = p .. 'item:' .. sku
@@ -87,7 +130,7 @@ enum RedisInventoryScripts {
     )
 
     /// ARGV: prefix, order id. Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}.
-    static let release = RedisScript(
+    public static let release = RedisScript(
         """
         local p = ARGV[1]
         local orderKey = p .. 'order:' .. ARGV[2]
@@ -110,4 +153,7 @@ enum RedisInventoryScripts {
         return {0, amount, stock, sku}
         """
     )
+
+    /// Every script by name, for `stampede redis-script`.
+    public static let all: [String: RedisScript] = ["deduct": deduct, "put": putItem, "release": release]
 }

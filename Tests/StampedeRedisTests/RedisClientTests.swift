@@ -1,3 +1,4 @@
+import InMemoryTracing
 import Logging
 import MetricsTestKit
 import NIOCore
@@ -218,6 +219,29 @@ struct RedisClientTests {
         #expect(try metrics.expectCounter("redis.client.commands", [("result", "server_error")]).totalValue == 1)
         #expect(try metrics.expectGauge("redis.pool.connections").lastValue == 1)
         #expect(try metrics.expectTimer("redis.client.command.duration").values.count >= 2)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func everyCommandGetsAClientSpanInTheCallersTrace() async throws {
+        let tracer = InMemoryTracer()
+        let server = try await RedisServerProcess.start()
+        let client = try RedisClient(configuration: RedisConfiguration(url: server.url), logger: Self.logger, tracer: tracer)
+        try await tracer.withSpan("request") { _ in
+            try await client.send(RedisCommand("SET", "k", "v"))
+            _ = try? await client.send(RedisCommand("BADCMD"))
+        }
+        let spans = tracer.finishedSpans
+        let parent = try #require(spans.first { $0.operationName == "request" })
+        let set = try #require(spans.first { $0.operationName == "SET" })
+        #expect(set.kind == .client)
+        #expect(set.traceID == parent.traceID && set.parentSpanID == parent.spanID)
+        #expect(set.attributes["db.system.name"]?.toSpanAttribute() == "redis")
+        #expect(set.attributes["db.operation.name"]?.toSpanAttribute() == "SET")
+        #expect(set.attributes["server.port"]?.toSpanAttribute() == .int64(Int64(server.port)))
+        let failed = try #require(spans.first { $0.operationName == "BADCMD" })
+        #expect(failed.status?.code == .error)
+        #expect(failed.attributes["error.type"]?.toSpanAttribute() == "server_error")
         await client.shutdown()
         await server.stop()
     }

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Metrics of one Redis client: commands by result, their latency, and the state of the pool.
 ///
-/// Prometheus names: `redis_client_commands_total{result}`, `redis_client_command_duration_seconds`,
-/// `redis_pool_connections`, `redis_pool_connect_failures_total`, `redis_pool_commands_in_flight`.
+/// Prometheus names: `redis_client_commands{result}`, `redis_client_command_duration` (seconds),
+/// `redis_pool_connections`, `redis_pool_connect_failures`, `redis_pool_commands_in_flight`.
 final class RedisClientMetrics: Sendable {
     static let commands = "redis.client.commands"
     static let commandDuration = "redis.client.command.duration"

@@ -40,13 +40,12 @@ final class RedisConnectionSlot: Sendable {
         var startPromise: EventLoopPromise<RedisConnection>?
         var failures = 0
         let acquired: Acquired = state.withLock { state in
-            if case .connected(let connection) = state {
-                if connection.isActive { return .ready(connection) }
-                state = .idle(failures: 0, retryAt: now, lastError: RedisError(.connectionClosed, "connection lost"))
-            }
             switch state {
-            case .connected:
-                preconditionFailure("handled above")
+            case .connected(let connection):
+                // A closing connection moves the slot to idle from its close callback, which also keeps the
+                // pool's count of open connections right; until then the slot has nothing to offer.
+                if connection.isActive { return .ready(connection) }
+                return .failed(RedisError(.connectionClosed, "connection closing; reconnect pending"))
             case .connecting(let future, _):
                 return .waiting(future)
             case .shutDown:

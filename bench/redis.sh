@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Redis mode against embedded mode against Redis's own one-call-per-request ceiling, in one run.
+# Usage: bench/redis.sh [duration_seconds] [connections]   (needs wrk, redis-server, redis-tools)
+#
+# 1. GET /health/live on the Redis-mode server: the HTTP stack's ceiling.
+# 2. POST deduct on `stampede serve --redis` (coalesced script calls).
+# 3. POST deduct on `stampede serve` (embedded, durability sync).
+# 4. redis-benchmark running the same deduct script by EVALSHA, unpipelined, one deduct per call.
+# Redis runs with appendonly yes, appendfsync always (no acknowledged sale lost on a crash) for 2 and 4.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-15}"
+connections="${2:-64}"
+redis_port="${BENCH_REDIS_PORT:-16399}"
+redis_http="${BENCH_PORT:-18098}"
+embedded_http=$((redis_http + 1))
+work="$(mktemp -d)"
+
+swift build -c release --product stampede >/dev/null
+bin="$(swift build -c release --show-bin-path)/stampede"
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
+  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+redis=$!
+"$bin" serve --port "$redis_http" --redis "redis://127.0.0.1:$redis_port/0" --log-level warning >"$work/a.log" 2>&1 &
+server_redis=$!
+"$bin" serve --port "$embedded_http" --data-dir "$work/embedded" --log-level warning >"$work/b.log" 2>&1 &
+server_embedded=$!
+trap 'kill $server_redis $server_embedded $redis 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for port in "$redis_http" "$embedded_http"; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
+    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$redis/stat"; }
+commands() { redis-cli -p "$redis_port" INFO stats | awk -F: '/^total_commands_processed/ {print $2}' | tr -d '\r'; }
+evalsha_calls() {
+  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
+}
+# Runs "$@" and prints Redis's CPU use (% of one core), its commands/s (commands run inside scripts count)
+# and its EVALSHA calls/s over the run.
+with_redis_usage() {
+  local ticks0 cmds0 calls0 start end ticks1 cmds1 calls1
+  ticks0=$(cpu_ticks); cmds0=$(commands); calls0=$(evalsha_calls); start=$(date +%s.%N)
+  "$@"
+  end=$(date +%s.%N); ticks1=$(cpu_ticks); cmds1=$(commands); calls1=$(evalsha_calls)
+  awk -v t="$((ticks1 - ticks0))" -v c="$((cmds1 - cmds0))" -v k="$((calls1 - calls0))" -v s="$start" -v e="$end" \
+    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+      printf "REDIS cpu_percent=%.0f commands_per_s=%.0f evalsha_per_s=%.0f\n", 100 * t / hz / (e - s), c / (e - s), k / (e - s)
+    }'
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
+echo "$(redis-server --version | cut -d' ' -f1-3), duration ${duration}s, c$connections, wrk -t2"
+echo "== health/live (ceiling)"
+wrk -t2 -c"$connections" -d"${duration}s" -s bench/health.lua "http://127.0.0.1:$redis_http/health/live" | grep STAT
+echo "== deduct, redis mode"
+with_redis_usage wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+  "http://127.0.0.1:$redis_http/api/v1/inventory/deduct" | grep -E "STAT|REDIS"
+echo "== deduct, embedded mode"
+wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+  "http://127.0.0.1:$embedded_http/api/v1/inventory/deduct" | grep STAT
+echo "== redis-benchmark EVALSHA deduct script, unpipelined"
+sha=$("$bin" redis-script deduct --sha1)
+redis-cli -p "$redis_port" SCRIPT LOAD "$("$bin" redis-script deduct)" >/dev/null
+requests=$((duration * 40000))
+with_redis_usage redis-benchmark -p "$redis_port" -c "$connections" -n "$requests" -r 1000000000 --csv \
+  EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 HOT user-__rand_int__ bench-__rand_int__ 1 \
+  | grep -E "EVALSHA|REDIS|rps" | sed 's/^/BENCH /'
+curl -s "http://127.0.0.1:$redis_http/api/v1/inventory/HOT"; echo
