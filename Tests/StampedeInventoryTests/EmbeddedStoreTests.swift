@@ -25,60 +25,7 @@ struct EmbeddedStoreTests {
         return try EmbeddedInventoryStore(configuration: configuration, logger: logger)
     }
 
-    @Test func concurrentBuyersOnOneSkuNeverOversellAndRespectCaps() async throws {
-        try await TemporaryDirectory.with { directory in
-            let store = try open(directory)
-            let stock: Int64 = 500
-            let users = 200
-            let ordersPerUser = 6
-            let cap: Int64 = 2
-            _ = try await store.putItem(
-                sku: "HOT",
-                config: ItemConfig(stock: stock, limitPerUser: cap, rateWindowMilliseconds: 0)
-            )
-            // Every order is sent twice (a client retry), from many tasks at once.
-            let outcomes = try await withThrowingTaskGroup(of: (String, String, DeductOutcome).self) { group in
-                for user in 0..<users {
-                    for order in 0..<ordersPerUser {
-                        for _ in 0..<2 {
-                            group.addTask {
-                                let request = DeductRequest(
-                                    sku: "HOT",
-                                    userID: "u\(user)",
-                                    orderID: "u\(user)-o\(order)",
-                                    amount: 1
-                                )
-                                return ("u\(user)", request.orderID, try await store.deduct(request))
-                            }
-                        }
-                    }
-                }
-                var all: [(String, String, DeductOutcome)] = []
-                for try await outcome in group { all.append(outcome) }
-                return all
-            }
-            let successfulOrders = Set(outcomes.filter { $0.2.isSuccess }.map { $0.1 })
-            let demand = Int64(users) * cap
-            let expected = min(stock, demand)
-            let item = try #require(try await store.item(sku: "HOT"))
-            #expect(item.sold == expected)
-            #expect(item.stock == stock - expected)
-            #expect(Int64(successfulOrders.count) == expected)
-            var perUser: [String: Int] = [:]
-            for order in successfulOrders { perUser[String(order.split(separator: "-")[0]), default: 0] += 1 }
-            #expect(perUser.values.allSatisfy { $0 <= Int(cap) })
-            // Each replayed order reported the same stock as its original.
-            var stockByOrder: [String: Int64] = [:]
-            for (_, order, outcome) in outcomes where outcome.isSuccess {
-                if let seen = stockByOrder[order] {
-                    #expect(seen == outcome.stock)
-                } else {
-                    stockByOrder[order] = outcome.stock
-                }
-            }
-            await store.close()
-        }
-    }
+    // Concurrent buyers with caps and retries: InventoryStoreContractTests, on every store.
 
     @Test func stockDemandBeyondSupplySellsExactlyTheStock() async throws {
         try await TemporaryDirectory.with { directory in

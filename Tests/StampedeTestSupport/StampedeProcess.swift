@@ -36,18 +36,8 @@ public final class StampedeProcess: Sendable {
         }
         env.merge(environment) { $1 }
         process.environment = env
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
         let output = OutputBuffer()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
+        output.capture(process)
         try process.run()
         let deadline = Date().addingTimeInterval(readyTimeoutSeconds)
         while Date() < deadline {
@@ -100,6 +90,21 @@ public final class StampedeProcess: Sendable {
 
 final class OutputBuffer: Sendable {
     let text = Mutex("")
+
+    /// Appends everything `process` writes to stdout and stderr.
+    func capture(_ process: Process) {
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                return
+            }
+            self.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+    }
 }
 
 public struct TestSupportError: Error, CustomStringConvertible {

@@ -49,44 +49,47 @@ public final class RedisClient: Sendable {
 
     /// Sends one command without waiting; an error reply comes back as ``RESPValue/error(_:)``.
     public func submit(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
-        let started = NIODeadline.now()
-        let span = startSpan(command.name, batchSize: nil)
-        metrics.commandStarted()
-        let future: EventLoopFuture<RESPValue>
-        switch acquire() {
-        case .ready(let connection): future = connection.submit(command)
-        case .waiting(let connecting): future = connecting.flatMap { $0.submit(command) }
-        case .failed(let error): future = eventLoopGroup.any().makeFailedFuture(error)
-        }
-        future.whenComplete { result in
-            let outcome: String
-            switch result {
-            case .success(let reply): outcome = reply.errorMessage == nil ? "ok" : RedisError.Code.server.description
-            case .failure(let error): outcome = (error as? RedisError)?.code.description ?? "other"
-            }
-            self.finish(span: span, outcome: outcome, result: result.map { _ in () }, started: started)
-        }
-        return future
+        instrumented(
+            command.name,
+            batchSize: nil,
+            send: { $0.submit(command) },
+            outcome: { $0.errorMessage == nil ? "ok" : RedisError.Code.server.description }
+        )
     }
 
     /// Sends the commands in one write on one connection; replies in order, error replies included.
     public func submitPipeline(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
+        instrumented(
+            "PIPELINE",
+            batchSize: commands.count,
+            send: { $0.submitPipeline(commands) },
+            outcome: { _ in "ok" }
+        )
+    }
+
+    /// Sends on a pool connection with a span and metrics; `outcome` names the result of a reply.
+    private func instrumented<Reply: Sendable>(
+        _ name: String,
+        batchSize: Int?,
+        send: @escaping @Sendable (RedisConnection) -> EventLoopFuture<Reply>,
+        outcome: @escaping @Sendable (Reply) -> String
+    ) -> EventLoopFuture<Reply> {
         let started = NIODeadline.now()
-        let span = startSpan("PIPELINE", batchSize: commands.count)
+        let span = startSpan(name, batchSize: batchSize)
         metrics.commandStarted()
-        let future: EventLoopFuture<[RESPValue]>
+        let future: EventLoopFuture<Reply>
         switch acquire() {
-        case .ready(let connection): future = connection.submitPipeline(commands)
-        case .waiting(let connecting): future = connecting.flatMap { $0.submitPipeline(commands) }
+        case .ready(let connection): future = send(connection)
+        case .waiting(let connecting): future = connecting.flatMap(send)
         case .failed(let error): future = eventLoopGroup.any().makeFailedFuture(error)
         }
         future.whenComplete { result in
-            let outcome: String
+            let name: String
             switch result {
-            case .success: outcome = "ok"
-            case .failure(let error): outcome = (error as? RedisError)?.code.description ?? "other"
+            case .success(let reply): name = outcome(reply)
+            case .failure(let error): name = (error as? RedisError)?.code.description ?? "other"
             }
-            self.finish(span: span, outcome: outcome, result: result.map { _ in () }, started: started)
+            self.finish(span: span, outcome: name, result: result.map { _ in () }, started: started)
         }
         return future
     }
