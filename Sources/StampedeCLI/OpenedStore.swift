@@ -38,7 +38,8 @@ struct OpenedStore: CustomStringConvertible {
             client: client,
             configuration: .init(
                 keyPrefix: settings.redisKeyPrefix,
-                soldOutCacheTTL: .milliseconds(settings.soldOutCacheMilliseconds)
+                soldOutCacheTTL: .milliseconds(settings.soldOutCacheMilliseconds),
+                coalescedCallsMax: settings.redisCoalescedCalls
             ),
             logger: logger
         )

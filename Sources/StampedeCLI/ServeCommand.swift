@@ -61,6 +61,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: """
+            Deduct script calls in flight at once; deducts arriving meanwhile share the next call. \
+            Env: STAMPEDE_REDIS_COALESCED_CALLS. Default: 4.
+            """
+    )
+    var redisCoalescedCalls: Int?
+
+    @Option(
+        help: """
             Redis mode: answer "sold out" without asking Redis for this many ms after seeing a SKU at zero \
             (0 turns it off). Env: STAMPEDE_SOLD_OUT_CACHE_MS. Default: 100.
             """
@@ -81,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
                 redisConnections: redisConnections,
                 redisTimeoutMilliseconds: redisTimeoutMs,
                 redisKeyPrefix: redisPrefix,
+                redisCoalescedCalls: redisCoalescedCalls,
                 soldOutCacheMilliseconds: soldOutCacheMs,
                 environment: environment
             )

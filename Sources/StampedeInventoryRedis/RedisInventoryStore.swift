@@ -359,17 +359,9 @@ struct DeductScriptCall: Sendable {
                     let stock = values[index * 3 + 1].int64, let replayed = values[index * 3 + 2].int64
                 else { throw RedisError(.unexpectedReply, "deduct script: \(reply)") }
                 let outcome = DeductOutcome(code: code, stock: stock, replayed: replayed == 1)
-                if soldOut.isEnabled {
-                    let zero = (code == .success && !outcome.replayed) || code == .insufficientStock
-                    soldOut.observe(
-                        sku: request.sku,
-                        orderID: request.orderID,
-                        outcome: DeductOutcomeSummary(succeeded: code == .success, stockIsZero: zero && stock == 0),
-                        now: now
-                    )
-                }
                 outcomes.append(outcome)
             }
+            if soldOut.isEnabled { soldOut.observe(requests, outcomes, now: now) }
             return outcomes
         }
     }

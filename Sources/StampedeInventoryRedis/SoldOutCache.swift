@@ -1,3 +1,4 @@
+import StampedeInventory
 import Synchronization
 
 /// Remembers, for a short time, SKUs this instance saw at zero stock, so the stampede after a sell-out is
@@ -18,6 +19,8 @@ final class SoldOutCache: Sendable {
     private let skusMax: Int
     private let acknowledgedMax: Int
     private let state = Mutex(State())
+    /// How many SKUs are armed; read without the lock on every deduct.
+    private let armed = Atomic<Int>(0)
 
     init(ttlNanoseconds: Int64, skusMax: Int = 10_000, acknowledgedMax: Int = 65_536) {
         precondition(ttlNanoseconds >= 0 && skusMax > 0 && acknowledgedMax > 0, "cache bounds must be positive")
@@ -30,49 +33,57 @@ final class SoldOutCache: Sendable {
 
     /// Whether `sku` may be answered "sold out" from memory for this order.
     func answersSoldOut(sku: String, orderID: String, now: Int64) -> Bool {
-        state.withLock { state in
+        // Most of the time nothing is sold out: skip the lock on the hot path.
+        guard armed.load(ordering: .relaxed) > 0 else { return false }
+        return state.withLock { state in
             guard let until = state.soldOutUntil[sku] else { return false }
             guard now < until else {
                 state.soldOutUntil[sku] = nil
+                armed.store(state.soldOutUntil.count, ordering: .relaxed)
                 return false
             }
             return !state.acknowledged.contains(orderID)
         }
     }
 
-    /// Records what Redis answered: a zero stock arms the SKU; a success remembers the order id.
-    func observe(sku: String, orderID: String, outcome: DeductOutcomeSummary, now: Int64) {
+    /// Records what Redis answered for one call: a zero stock arms the SKU; a success remembers the order id.
+    func observe(_ requests: [DeductRequest], _ outcomes: [DeductOutcome], now: Int64) {
         guard isEnabled else { return }
         state.withLock { state in
-            if outcome.succeeded {
-                if state.acknowledged.insert(orderID).inserted {
-                    if state.acknowledgedOrder.count < acknowledgedMax {
-                        state.acknowledgedOrder.append(orderID)
-                    } else {
-                        state.acknowledged.remove(state.acknowledgedOrder[state.acknowledgedNext])
-                        state.acknowledgedOrder[state.acknowledgedNext] = orderID
-                        state.acknowledgedNext = (state.acknowledgedNext + 1) % acknowledgedMax
-                    }
-                }
+            for (request, outcome) in zip(requests, outcomes) {
+                if outcome.code == .success { remember(request.orderID, in: &state) }
+                let sawZero = (outcome.code == .success && !outcome.replayed) || outcome.code == .insufficientStock
+                if sawZero && outcome.stock == 0 { arm(request.sku, until: now + ttlNanoseconds, now: now, in: &state) }
             }
-            guard outcome.stockIsZero else { return }
-            if state.soldOutUntil[sku] == nil && state.soldOutUntil.count >= skusMax {
-                state.soldOutUntil = state.soldOutUntil.filter { $0.value > now }
-                guard state.soldOutUntil.count < skusMax else { return }
-            }
-            state.soldOutUntil[sku] = now + ttlNanoseconds
+            armed.store(state.soldOutUntil.count, ordering: .relaxed)
         }
+    }
+
+    private func remember(_ orderID: String, in state: inout State) {
+        guard state.acknowledged.insert(orderID).inserted else { return }
+        if state.acknowledgedOrder.count < acknowledgedMax {
+            state.acknowledgedOrder.append(orderID)
+        } else {
+            state.acknowledged.remove(state.acknowledgedOrder[state.acknowledgedNext])
+            state.acknowledgedOrder[state.acknowledgedNext] = orderID
+            state.acknowledgedNext = (state.acknowledgedNext + 1) % acknowledgedMax
+        }
+    }
+
+    private func arm(_ sku: String, until: Int64, now: Int64, in state: inout State) {
+        if state.soldOutUntil[sku] == nil && state.soldOutUntil.count >= skusMax {
+            state.soldOutUntil = state.soldOutUntil.filter { $0.value > now }
+            guard state.soldOutUntil.count < skusMax else { return }
+        }
+        state.soldOutUntil[sku] = until
     }
 
     /// Forgets `sku` (after a put or a release through this instance).
     func invalidate(sku: String) {
         guard isEnabled else { return }
-        _ = state.withLock { $0.soldOutUntil.removeValue(forKey: sku) }
+        state.withLock { state in
+            state.soldOutUntil[sku] = nil
+            armed.store(state.soldOutUntil.count, ordering: .relaxed)
+        }
     }
-}
-
-/// The two facts about an outcome the cache needs.
-struct DeductOutcomeSummary {
-    var succeeded: Bool
-    var stockIsZero: Bool
 }

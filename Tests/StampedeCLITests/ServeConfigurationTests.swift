@@ -60,4 +60,43 @@ struct ServeConfigurationTests {
             #expect(error.setting == "STAMPEDE_PORT")
         }
     }
+
+    @Test func redisSettingsComeFromFlagsThenEnvironmentThenDefaults() throws {
+        let defaults = try resolve()
+        #expect(defaults.redisURL == nil)
+        #expect(defaults.redisConnections == 4 && defaults.redisTimeoutMilliseconds == 1000)
+        #expect(defaults.redisKeyPrefix == "stampede:" && defaults.redisCoalescedCalls == 4)
+        #expect(defaults.soldOutCacheMilliseconds == 100)
+        let environment = [
+            "STAMPEDE_REDIS_URL": "redis://r:6379/1", "STAMPEDE_REDIS_CONNECTIONS": "8",
+            "STAMPEDE_REDIS_TIMEOUT_MS": "250", "STAMPEDE_REDIS_PREFIX": "shop:", "STAMPEDE_REDIS_COALESCED_CALLS": "2",
+            "STAMPEDE_SOLD_OUT_CACHE_MS": "0",
+        ]
+        let fromEnvironment = try resolve(environment: environment)
+        #expect(fromEnvironment.redisURL == "redis://r:6379/1" && fromEnvironment.redisConnections == 8)
+        #expect(fromEnvironment.redisTimeoutMilliseconds == 250 && fromEnvironment.redisKeyPrefix == "shop:")
+        #expect(fromEnvironment.redisCoalescedCalls == 2 && fromEnvironment.soldOutCacheMilliseconds == 0)
+        let fromFlags = try ServeConfiguration(
+            host: nil,
+            port: nil,
+            dataDirectory: nil,
+            durability: nil,
+            logLevel: nil,
+            redisURL: "redis://other/2",
+            redisConnections: 1,
+            soldOutCacheMilliseconds: 50,
+            environment: environment
+        )
+        #expect(fromFlags.redisURL == "redis://other/2" && fromFlags.redisConnections == 1)
+        #expect(fromFlags.soldOutCacheMilliseconds == 50 && fromFlags.redisTimeoutMilliseconds == 250)
+    }
+
+    @Test(arguments: [
+        ["STAMPEDE_REDIS_CONNECTIONS": "0"], ["STAMPEDE_REDIS_CONNECTIONS": "many"],
+        ["STAMPEDE_REDIS_TIMEOUT_MS": "0"], ["STAMPEDE_REDIS_PREFIX": ""], ["STAMPEDE_SOLD_OUT_CACHE_MS": "-1"],
+        ["STAMPEDE_REDIS_COALESCED_CALLS": "65"],
+    ])
+    func outOfRangeRedisSettingsAreRejected(environment: [String: String]) {
+        #expect(throws: ConfigurationError.self) { try resolve(environment: environment) }
+    }
 }

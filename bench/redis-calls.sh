@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Redis mode with 1, 2, 4 and 8 deduct script calls in flight (--redis-coalesced-calls), side by side in one run.
+# Usage: bench/redis-calls.sh [duration_seconds] [connections]   (needs wrk, redis-server, redis-tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-15}"
+connections="${2:-64}"
+redis_port="${BENCH_REDIS_PORT:-16398}"
+base_port="${BENCH_PORT:-18110}"
+work="$(mktemp -d)"
+
+swift build -c release --product stampede >/dev/null
+bin="$(swift build -c release --show-bin-path)/stampede"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
+  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+pids=($!)
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+sleep 0.5
+calls_list=(1 2 4 8)
+for index in "${!calls_list[@]}"; do
+  "$bin" serve --port $((base_port + index)) --redis "redis://127.0.0.1:$redis_port/0" --log-level warning \
+    --redis-coalesced-calls "${calls_list[$index]}" --redis-prefix "calls${calls_list[$index]}:" >"$work/$index.log" 2>&1 &
+  pids+=($!)
+done
+for index in "${!calls_list[@]}"; do
+  port=$((base_port + index))
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
+    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+done
+evalsha_calls() {
+  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
+}
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
+echo "duration ${duration}s, c$connections, wrk -t2"
+for index in "${!calls_list[@]}"; do
+  before=$(evalsha_calls)
+  echo "== coalesced calls ${calls_list[$index]}"
+  wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+    "http://127.0.0.1:$((base_port + index))/api/v1/inventory/deduct" | grep STAT
+  echo "EVALSHA calls=$(( $(evalsha_calls) - before ))"
+done
