@@ -15,12 +15,7 @@ struct CrashRecoveryTests {
 
             let first = try await StampedeProcess.start(dataDirectory: directory.path)
             let client = JSONClient(http: http, baseURL: first.baseURL)
-            let (putStatus, _) = try await client.send(
-                .PUT,
-                "/api/v1/inventory/HOT",
-                #"{"stock":\#(initial),"rate_window_ms":0}"#
-            )
-            #expect(putStatus == 201)
+            #expect(try await client.createItem("HOT", stock: initial) == 201)
 
             let acknowledged = Acknowledged()
             let workers = 32

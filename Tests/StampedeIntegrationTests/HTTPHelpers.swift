@@ -28,6 +28,13 @@ struct JSONClient {
         return (Int(response.status.code), json)
     }
 
+    /// `PUT /api/v1/inventory/{sku}` with no rate window; returns the status (201 when created).
+    func createItem(_ sku: String, stock: Int, limitPerUser: Int? = nil) async throws -> Int {
+        let limit = limitPerUser.map { #","limit_per_user":\#($0)"# } ?? ""
+        return try await send(.PUT, "/api/v1/inventory/\(sku)", #"{"stock":\#(stock),"rate_window_ms":0\#(limit)}"#)
+            .status
+    }
+
     func deduct(
         sku: String,
         user: String,

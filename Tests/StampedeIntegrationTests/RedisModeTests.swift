@@ -27,12 +27,7 @@ struct RedisModeTests {
         let stock = 1000
         try await withHTTPClient(connections: 64) { http in
             let clients = instances.map { JSONClient(http: http, baseURL: $0.baseURL) }
-            let (putStatus, _) = try await clients[0].send(
-                .PUT,
-                "/api/v1/inventory/HOT",
-                #"{"stock":\#(stock),"limit_per_user":2,"rate_window_ms":0}"#
-            )
-            #expect(putStatus == 201)
+            #expect(try await clients[0].createItem("HOT", stock: stock, limitPerUser: 2) == 201)
             // 1,500 users × 2 orders each, every order sent to both instances at once: demand 3,000 > stock 1,000.
             let sold = try await withThrowingTaskGroup(of: Set<String>.self) { group in
                 for worker in 0..<32 {
@@ -78,12 +73,7 @@ struct RedisModeTests {
         let initial = 1_000_000
         try await withHTTPClient(connections: 16) { http in
             let client = JSONClient(http: http, baseURL: instance.baseURL)
-            let (putStatus, _) = try await client.send(
-                .PUT,
-                "/api/v1/inventory/HOT",
-                #"{"stock":\#(initial),"rate_window_ms":0}"#
-            )
-            #expect(putStatus == 201)
+            #expect(try await client.createItem("HOT", stock: initial) == 201)
             let acknowledged = Acknowledged()
             let counters = OutageCounters()
             try await withThrowingTaskGroup(of: Void.self) { group in
