@@ -5,10 +5,6 @@ import StampedeInventory
 import StampedeRedis
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Inventory shared by many Stampede instances in one Redis: the same API and rules as the embedded store.
 ///
 /// Every operation is one Lua script, so each is atomic in Redis. Concurrent deducts are coalesced into shared
@@ -65,7 +61,7 @@ public final class RedisInventoryStore: InventoryStore {
         configuration: Configuration = Configuration(),
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        clock: @escaping @Sendable () -> Int64 = RedisInventoryStore.wallClockMilliseconds
+        clock: @escaping @Sendable () -> Int64 = InventoryClock.wallClockMilliseconds
     ) {
         precondition(configuration.coalescedDeductsMax >= configuration.limits.batchItemsMax, "a batch fits one call")
         self.limits = configuration.limits
@@ -127,7 +123,11 @@ public final class RedisInventoryStore: InventoryStore {
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
         if soldOut.isEnabled {
-            if soldOut.answersSoldOut(sku: request.sku, orderID: request.orderID, now: Self.monotonicNanoseconds()) {
+            if soldOut.answersSoldOut(
+                sku: request.sku,
+                orderID: request.orderID,
+                now: InventoryClock.monotonicNanoseconds()
+            ) {
                 cacheHits.increment()
                 return DeductOutcome(code: .insufficientStock, stock: 0)
             }
@@ -312,18 +312,6 @@ public final class RedisInventoryStore: InventoryStore {
         }
         return InventoryStoreError(code, context: "redis \(operation)", underlying: error)
     }
-
-    public static let wallClockMilliseconds: @Sendable () -> Int64 = {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-
-    static func monotonicNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
 }
 
 /// The deduct script call for a list of deducts, shared by the coalescer and the batch API.
@@ -351,7 +339,7 @@ struct DeductScriptCall: Sendable {
                 if let message = reply.errorMessage { throw RedisError(.server, message) }
                 throw RedisError(.unexpectedReply, "deduct script: \(reply)")
             }
-            let now = soldOut.isEnabled ? RedisInventoryStore.monotonicNanoseconds() : 0
+            let now = soldOut.isEnabled ? InventoryClock.monotonicNanoseconds() : 0
             var outcomes: [DeductOutcome] = []
             outcomes.reserveCapacity(requests.count)
             for (index, request) in requests.enumerated() {

@@ -5,10 +5,6 @@ import StampedeInventory
 import StampedeTelemetry
 import Tracing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The inventory API: put, get, deduct, batch deduct, log and release.
 struct InventoryController: Sendable {
     let store: any InventoryStore
@@ -65,14 +61,14 @@ struct InventoryController: Sendable {
     }
 
     @Sendable func deduct(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let started = Self.nowNanoseconds()
+        let started = InventoryClock.monotonicNanoseconds()
         let deduct: DeductRequest
         do {
             deduct = try await decodeDeduct(request, context: context)
         } catch {
             metrics.recordDeduct(
                 result: InventoryMetrics.invalidResult,
-                durationNanoseconds: Self.nowNanoseconds() - started
+                durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
             )
             throw error
         }
@@ -93,13 +89,16 @@ struct InventoryController: Sendable {
                     // A replay answers with the stock of its time; the gauge keeps today's.
                     if !outcome.replayed { metrics.recordStock(sku: deduct.sku, stock: outcome.stock) }
                 }
-                metrics.recordDeduct(result: outcome.code.name, durationNanoseconds: Self.nowNanoseconds() - started)
+                metrics.recordDeduct(
+                    result: outcome.code.name,
+                    durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
+                )
                 return DeductResponses.response(outcome)
             } catch {
                 if recording { span.attributes["inventory.result"] = InventoryMetrics.errorResult }
                 metrics.recordDeduct(
                     result: InventoryMetrics.errorResult,
-                    durationNanoseconds: Self.nowNanoseconds() - started
+                    durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
                 )
                 throw error
             }
@@ -107,7 +106,7 @@ struct InventoryController: Sendable {
     }
 
     @Sendable func deductBatch(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let started = Self.nowNanoseconds()
+        let started = InventoryClock.monotonicNanoseconds()
         let body = try await RequestBody.decode(BatchBody.self, from: request, context: context)
         guard !body.items.isEmpty, body.items.count <= limits.batchItemsMax else {
             throw APIError.invalidRequest(field: "items", "must hold 1 to \(limits.batchItemsMax) deducts")
@@ -127,7 +126,7 @@ struct InventoryController: Sendable {
             span.attributes["batch.size"] = body.items.count
             return try await storeCall { try await store.deductBatch(valid) }
         }
-        let elapsed = Self.nowNanoseconds() - started
+        let elapsed = InventoryClock.monotonicNanoseconds() - started
         var json = JSONWriter()
         json.beginObject()
         json.beginArray("results")
@@ -233,11 +232,5 @@ struct InventoryController: Sendable {
                 message: "inventory store unavailable: \(error.code)"
             )
         }
-    }
-
-    static func nowNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

@@ -29,7 +29,7 @@ public final class EmbeddedInventoryStore: InventoryStore {
     public init(
         configuration: Configuration,
         logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = EmbeddedInventoryStore.wallClockMilliseconds
+        clock: @escaping @Sendable () -> Int64 = InventoryClock.wallClockMilliseconds
     ) throws(InventoryStoreError) {
         var directory = DataDirectory(path: configuration.dataDirectory, logger: logger)
         try directory.lock()
@@ -146,12 +146,6 @@ public final class EmbeddedInventoryStore: InventoryStore {
     private func durableSeq(for needsDurability: Bool, record: JournalRecord?) -> UInt64? {
         if let record { return journal.append(record) }
         return needsDurability ? journal.appendedSeq : nil
-    }
-
-    public static let wallClockMilliseconds: @Sendable () -> Int64 = {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }
 

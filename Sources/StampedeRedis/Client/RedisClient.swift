@@ -105,13 +105,14 @@ public final class RedisClient: Sendable {
         for key in keys { evalArguments.append(.string(key)) }
         evalArguments.append(contentsOf: arguments)
         let command = RedisCommand("EVALSHA", evalArguments)
-        return submit(command).flatMap { reply in
+        let first = submit(command)
+        return first.flatMap { reply in
             // NOSCRIPT means the script did not run, so sending it again cannot apply it twice.
             guard let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") else {
-                return self.eventLoopGroup.any().makeSucceededFuture(reply)
+                return first.eventLoop.makeSucceededFuture(reply)
             }
             return self.submit(RedisCommand("SCRIPT", "LOAD", script.source)).flatMap { loaded in
-                if loaded.errorMessage != nil { return self.eventLoopGroup.any().makeSucceededFuture(loaded) }
+                if loaded.errorMessage != nil { return first.eventLoop.makeSucceededFuture(loaded) }
                 return self.submit(command)
             }
         }

@@ -20,7 +20,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private enum Reply {
         case single(EventLoopPromise<RESPValue>)
-        case pipeline(EventLoopPromise<[RESPValue]>, collected: [RESPValue], expected: Int)
+        case pipeline(EventLoopPromise<[RESPValue]>, expected: Int)
     }
 
     private struct Pending {
@@ -34,6 +34,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private let pendingMax: Int
     private let onPush: (@Sendable ([RESPValue]) -> Void)?
     private var pending = CircularBuffer<Pending>(initialCapacity: 64)
+    /// Replies collected so far for the pipeline at the head of `pending` (only the head receives replies).
+    private var headReplies: [RESPValue] = []
     private var cumulation: ByteBuffer?
     private var timeoutCheck: Scheduled<Void>?
     private var context: ChannelHandlerContext?
@@ -84,7 +86,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 capacity: commands.reduce(0) { $0 + $1.encoded.readableBytes }
             )
             for command in commands { buffer.writeImmutableBuffer(command.encoded) }
-            let reply = Reply.pipeline(replyPromise, collected: [], expected: commands.count)
+            let reply = Reply.pipeline(replyPromise, expected: commands.count)
             pending.append(Pending(reply: reply, deadline: deadline, name: "PIPELINE"))
             context.write(wrapOutboundOut(buffer), promise: promise)
         case .noReply(let command, let writePromise):
@@ -134,7 +136,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             onPush?(values)
             return
         }
-        guard var head = pending.first else {
+        guard let head = pending.first else {
             failAll(RedisError(.protocolError, "a reply arrived with no command waiting"), context: context)
             return
         }
@@ -142,14 +144,14 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         case .single(let promise):
             pending.removeFirst()
             promise.succeed(value)
-        case .pipeline(let promise, var collected, let expected):
-            collected.append(value)
-            if collected.count == expected {
+        case .pipeline(let promise, let expected):
+            if headReplies.isEmpty { headReplies.reserveCapacity(expected) }
+            headReplies.append(value)
+            if headReplies.count == expected {
                 pending.removeFirst()
-                promise.succeed(collected)
-            } else {
-                head.reply = .pipeline(promise, collected: collected, expected: expected)
-                pending[pending.startIndex] = head
+                let replies = headReplies
+                headReplies = []
+                promise.succeed(replies)
             }
         }
     }
@@ -175,9 +177,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         while let head = pending.popFirst() {
             switch head.reply {
             case .single(let promise): promise.fail(error)
-            case .pipeline(let promise, _, _): promise.fail(error)
+            case .pipeline(let promise, _): promise.fail(error)
             }
         }
+        headReplies = []
         cumulation = nil
         context?.close(promise: nil)
     }
