@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "StampedeTelemetry", targets: ["StampedeTelemetry"]),
         .library(name: "StampedeHTTP", targets: ["StampedeHTTP"]),
         .library(name: "StampedeRedis", targets: ["StampedeRedis"]),
+        .library(name: "StampedeLedger", targets: ["StampedeLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -25,13 +26,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Domain: the inventory engine, its rules, result codes and durable journal. No HTTP here.
         .target(
             name: "StampedeInventory",
             dependencies: [
-                .product(name: "Logging", package: "swift-log")
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
             ]
         ),
         // A RESP3 Redis client over SwiftNIO: pipelined pool, scripts, pub/sub, streams. No inventory knowledge.
@@ -56,6 +61,20 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+            ]
+        ),
+        // The ledger: every sale and release written behind to PostgreSQL from a durable queue, and reconciliation.
+        .target(
+            name: "StampedeLedger",
+            dependencies: [
+                "StampedeInventory",
+                "StampedeTelemetry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
             ]
         ),
@@ -92,6 +111,7 @@ let package = Package(
                 "StampedeHTTP",
                 "StampedeInventoryRedis",
                 "StampedeRedis",
+                "StampedeLedger",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -156,6 +176,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .testTarget(
+            name: "StampedeLedgerTests",
+            dependencies: [
+                "StampedeLedger", "StampedeInventory", "StampedeInventoryRedis", "StampedeRedis", "StampedeTelemetry",
+                "StampedeTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(

@@ -1,52 +1,145 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import StampedeHTTP
 import StampedeInventory
 import StampedeInventoryRedis
+import StampedeLedger
 import StampedeRedis
+import StampedeTelemetry
 import Tracing
 
-/// The inventory store `serve` runs on, with the service that keeps it healthy and closes it at shutdown.
+/// The inventory store `serve` runs on, with the service that keeps it healthy and closes it at shutdown, and
+/// with a ledger, the queue its sales go through.
 struct OpenedStore: CustomStringConvertible {
-    var store: any InventoryStore
+    var store: any ReconcilableStore
     var service: any Service
     var description: String
+    /// The ledger queue: the journal (embedded) or the ledger stream (Redis); nil without `--postgres`.
+    var ledgerQueue: (any LedgerQueue)?
 
     /// The embedded store in `--data-dir`, or the Redis store when `--redis` is set.
-    static func open(settings: ServeConfiguration, tracingEnabled: Bool, logger: Logger) throws -> OpenedStore {
+    static func open(
+        settings: ServeConfiguration,
+        ledger: LedgerSettings,
+        tracingEnabled: Bool,
+        logger: Logger
+    ) throws -> OpenedStore {
+        let backlogMax = ledger.postgresURL == nil ? nil : ledger.backlogMax
         guard let url = settings.redisURL else {
             let store = try EmbeddedInventoryStore(
-                configuration: .init(dataDirectory: settings.dataDirectory, durability: settings.durability),
+                configuration: .init(
+                    dataDirectory: settings.dataDirectory,
+                    durability: settings.durability,
+                    ledgerBacklogMax: backlogMax
+                ),
                 logger: logger
             )
             return OpenedStore(
                 store: store,
                 service: EmbeddedStoreService(store: store),
-                description: "embedded \(settings.dataDirectory)"
+                description: "embedded \(settings.dataDirectory)",
+                ledgerQueue: backlogMax == nil
+                    ? nil : EmbeddedLedgerQueue(store: store, dataDirectory: settings.dataDirectory)
             )
         }
-        var configuration = try RedisConfiguration(url: url)
-        configuration.connectionCount = settings.redisConnections
-        configuration.connectTimeout = .milliseconds(settings.redisTimeoutMilliseconds)
-        configuration.commandTimeout = .milliseconds(settings.redisTimeoutMilliseconds)
-        let client = try RedisClient(
-            configuration: configuration,
-            logger: logger,
-            tracer: tracingEnabled ? InstrumentationSystem.tracer : nil
-        )
+        let client = try makeRedisClient(url: url, settings: settings, tracingEnabled: tracingEnabled, logger: logger)
         let store = RedisInventoryStore(
             client: client,
             configuration: .init(
                 keyPrefix: settings.redisKeyPrefix,
                 soldOutCacheTTL: .milliseconds(settings.soldOutCacheMilliseconds),
-                coalescedCallsMax: settings.redisCoalescedCalls
+                coalescedCallsMax: settings.redisCoalescedCalls,
+                ledgerBacklogMax: backlogMax ?? 0
             ),
             logger: logger
         )
         return OpenedStore(
             store: store,
             service: RedisStoreService(store: store, client: client),
-            description: "redis \(configuration.displayAddress)"
+            description: "redis \(client.configuration.displayAddress)",
+            ledgerQueue: backlogMax == nil ? nil : makeRedisLedgerQueue(client: client, settings, ledger, logger)
+        )
+    }
+
+    static func makeRedisClient(
+        url: String,
+        settings: ServeConfiguration,
+        tracingEnabled: Bool,
+        logger: Logger
+    ) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectionCount = settings.redisConnections
+        configuration.connectTimeout = .milliseconds(settings.redisTimeoutMilliseconds)
+        configuration.commandTimeout = .milliseconds(settings.redisTimeoutMilliseconds)
+        return try RedisClient(
+            configuration: configuration,
+            logger: logger,
+            tracer: tracingEnabled ? InstrumentationSystem.tracer : nil
+        )
+    }
+
+    static func makeRedisLedgerQueue(
+        client: RedisClient,
+        _ settings: ServeConfiguration,
+        _ ledger: LedgerSettings,
+        _ logger: Logger
+    ) -> RedisLedgerQueue {
+        RedisLedgerQueue(
+            client: client,
+            configuration: .init(
+                keyPrefix: settings.redisKeyPrefix,
+                consumer: ledger.workerName,
+                claimIdle: .milliseconds(ledger.claimIdleMilliseconds)
+            ),
+            logger: logger
+        )
+    }
+
+    /// The ledger service for `--postgres`: the worker (unless `--no-ledger-worker`) and periodic reconciliation.
+    func ledgerService(ledger settings: LedgerSettings, tracingEnabled: Bool, logger: Logger) throws -> LedgerService? {
+        guard let url = settings.postgresURL, let queue = ledgerQueue else { return nil }
+        return try Self.makeLedgerService(
+            url: url,
+            queue: queue,
+            store: store,
+            settings: settings,
+            runsWorker: settings.runsWorker,
+            tracingEnabled: tracingEnabled,
+            logger: logger
+        )
+    }
+
+    static func makeLedgerService(
+        url: String,
+        queue: any LedgerQueue,
+        store: any ReconcilableStore,
+        settings: LedgerSettings,
+        runsWorker: Bool,
+        tracingEnabled: Bool,
+        logger: Logger
+    ) throws -> LedgerService {
+        let ledger = PostgresLedger(configuration: try PostgresLedgerConfiguration(url: url), logger: logger)
+        let metrics = LedgerMetrics(factory: MetricsSystem.factory)
+        let worker =
+            runsWorker
+            ? LedgerWorker(
+                queue: queue,
+                ledger: ledger,
+                configuration: .init(batchMax: settings.batchMax),
+                metrics: metrics,
+                tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
+                logger: logger
+            ) : nil
+        let reconciler =
+            settings.reconcileIntervalSeconds > 0 ? Reconciler(store: store, ledger: ledger, queue: queue) : nil
+        return LedgerService(
+            ledger: ledger,
+            worker: worker,
+            reconciler: reconciler,
+            reconcileInterval: .seconds(max(1, settings.reconcileIntervalSeconds)),
+            metrics: metrics,
+            logger: logger
         )
     }
 }

@@ -5,6 +5,7 @@ import Metrics
 import ServiceLifecycle
 import StampedeHTTP
 import StampedeInventory
+import StampedeLedger
 import StampedeTelemetry
 import Tracing
 
@@ -75,9 +76,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var soldOutCacheMs: Int?
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: ServeConfiguration
+        let ledger: LedgerSettings
         do {
             settings = try ServeConfiguration(
                 host: host,
@@ -93,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
                 soldOutCacheMilliseconds: soldOutCacheMs,
                 environment: environment
             )
+            ledger = try ledgerOptions.settings(environment: environment)
         } catch {
             throw ValidationError(error.description)
         }
@@ -104,7 +109,12 @@ struct ServeCommand: AsyncParsableCommand {
         let tracingEnabled = telemetry.environment.tracesEndpointSet
         let opened: OpenedStore
         do {
-            opened = try OpenedStore.open(settings: settings, tracingEnabled: tracingEnabled, logger: logger)
+            opened = try OpenedStore.open(
+                settings: settings,
+                ledger: ledger,
+                tracingEnabled: tracingEnabled,
+                logger: logger
+            )
         } catch {
             logger.critical("cannot open the inventory store", metadata: ["error": "\(String(reflecting: error))"])
             throw ExitCode.failure
@@ -128,8 +138,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("ready", metadata: ["port": "\(port)", "store": "\(opened.description)"])
         }
         // Shutdown runs in reverse: readiness flips, HTTP drains, the store flushes or disconnects, telemetry last.
+        // The ledger stops before the store closes: the worker's last acknowledgement is a journal record.
+        let ledgerServices: [any Service] =
+            try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger).map { [$0] } ?? []
         let services: [any Service] =
-            telemetry.services + [opened.service, app, ReadinessService(readiness: dependencies.readiness)]
+            telemetry.services + [opened.service] + ledgerServices
+            + [app, ReadinessService(readiness: dependencies.readiness)]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -140,5 +154,66 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
         logger.info("stopped")
+    }
+}
+
+/// The ledger flags of `serve` and `worker`.
+struct LedgerOptions: ParsableArguments {
+    @Option(
+        help: """
+            Write every sale, release and item reset behind to this PostgreSQL ledger: \
+            postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]. \
+            Env: STAMPEDE_POSTGRES_URL. Default: unset (no ledger).
+            """
+    )
+    var postgres: String?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Run the ledger worker in this process (serve only). Env: STAMPEDE_LEDGER_WORKER. Default: on."
+    )
+    var ledgerWorker: Bool?
+
+    @Option(
+        help: """
+            Entries queued for the ledger before writes are refused with 503 ledger_backlog_full. \
+            Env: STAMPEDE_LEDGER_BACKLOG_MAX. Default: 1000000.
+            """
+    )
+    var ledgerBacklogMax: Int?
+
+    @Option(help: "Entries per ledger transaction. Env: STAMPEDE_LEDGER_BATCH. Default: 1000.")
+    var ledgerBatch: Int?
+
+    @Option(help: "Consumer name of this worker (Redis mode). Env: STAMPEDE_WORKER_NAME. Default: the host name.")
+    var workerName: String?
+
+    @Option(
+        help: """
+            Take over ledger entries another worker left unacknowledged this long (Redis mode). \
+            Env: STAMPEDE_LEDGER_CLAIM_IDLE_MS. Default: 30000.
+            """
+    )
+    var ledgerClaimIdleMs: Int?
+
+    @Option(
+        help: """
+            Seconds between reconciliations that refresh the ledger drift metrics (0: off). \
+            Env: STAMPEDE_RECONCILE_INTERVAL_S. Default: 60.
+            """
+    )
+    var reconcileIntervalS: Int?
+
+    func settings(environment: [String: String]) throws(ConfigurationError) -> LedgerSettings {
+        try LedgerSettings(
+            postgresURL: postgres,
+            runsWorker: ledgerWorker,
+            backlogMax: ledgerBacklogMax,
+            batchMax: ledgerBatch,
+            workerName: workerName,
+            claimIdleMilliseconds: ledgerClaimIdleMs,
+            reconcileIntervalSeconds: reconcileIntervalS,
+            environment: environment
+        )
     }
 }

@@ -117,8 +117,21 @@ public struct ServeConfiguration: Sendable, Equatable {
         )
     }
 
-    /// An integer setting: the flag, else the variable, else `default`; always within `range`.
     private static func integer(
+        _ flag: Int?,
+        _ environment: [String: String],
+        _ variable: String,
+        _ name: String,
+        _ range: ClosedRange<Int>,
+        default defaultValue: Int
+    ) throws(ConfigurationError) -> Int {
+        try ConfigurationError.integer(flag, environment, variable, name, range, default: defaultValue)
+    }
+}
+
+extension ConfigurationError {
+    /// An integer setting: the flag, else the variable, else `default`; always within `range`.
+    static func integer(
         _ flag: Int?,
         _ environment: [String: String],
         _ variable: String,

@@ -44,8 +44,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     if dependencies.propagatesBaggage { router.add(middleware: BaggageMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     if dependencies.tracingEnabled { router.add(middleware: TracingMiddleware()) }
-    HealthController(store: dependencies.store, readiness: dependencies.readiness, prometheus: dependencies.prometheus)
-        .addRoutes(to: router)
+    let store = dependencies.store
+    HealthController(
+        dependencyReady: { store.isReady },
+        readiness: dependencies.readiness,
+        prometheus: dependencies.prometheus
+    ).addRoutes(to: router)
     InventoryController(store: dependencies.store, metrics: dependencies.metrics, tracer: dependencies.tracer)
         .addRoutes(to: router.group("api/v1/inventory"))
     return router
@@ -62,6 +66,27 @@ public func buildApplication(
     Application(
         router: buildRouter(dependencies),
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "stampede"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger
+    )
+}
+
+/// The ledger worker's own small server: `/health/live`, `/health/ready` (following `isReady`) and `/metrics`.
+public func buildWorkerApplication(
+    prometheus: PrometheusCollectorRegistry?,
+    readiness: Readiness,
+    isReady: @escaping @Sendable () -> Bool,
+    host: String,
+    port: Int,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    HealthController(dependencyReady: isReady, readiness: readiness, prometheus: prometheus).addRoutes(to: router)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "stampede-worker"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger
     )

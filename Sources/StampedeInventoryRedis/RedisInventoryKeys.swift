@@ -8,6 +8,8 @@
 /// | `{p}orders` | string | count of order records, bounded by `InventoryLimits.orderRecordsMax` |
 /// | `{p}held:{sku}` | hash | units each user holds of the current generation (capped items only) |
 /// | `{p}rate:{gen}:{len(sku)}:{sku}:{user}` | string | the user's rate window, expiring after `window` ms |
+/// | `{p}ledger` | stream | entries for the PostgreSQL ledger (`k` = `item`/`sale`/`release`), consumer group `ledger` |
+/// | `{p}ledger:dead` | stream | entries the ledger refused, with `id` and `reason` |
 ///
 /// The scripts build these names themselves from the prefix; this type is the one place Swift does.
 struct RedisInventoryKeys: Sendable {
@@ -16,4 +18,6 @@ struct RedisInventoryKeys: Sendable {
     func item(_ sku: String) -> String { prefix + "item:" + sku }
     var items: String { prefix + "items" }
     func order(_ orderID: String) -> String { prefix + "order:" + orderID }
+    var ledger: String { prefix + "ledger" }
+    var ledgerDead: String { prefix + "ledger:dead" }
 }

@@ -6,22 +6,28 @@ import StampedeRedis
 ///
 /// Numbers written back are integers well under 2^53 (stock ≤ 10^12), so Lua's doubles hold them exactly.
 public enum RedisInventoryScripts {
-    /// ARGV: prefix, now (ms), order records max, then per deduct: sku, user id, order id, amount.
-    /// Returns three integers per deduct: code (``DeductCode`` raw value), stock, replayed (0/1).
+    /// ARGV: prefix, now (ms), order records max, ledger backlog max (0: no ledger), then per deduct: sku,
+    /// user id, order id, amount, traceparent ('' for none).
+    /// Returns three integers per deduct: code (``DeductCode`` raw value), stock, replayed (0/1); or {-1} when
+    /// the ledger stream holds its maximum of entries (nothing was applied).
     ///
     /// Checks in the embedded engine's order: order id, item, rate window, per-user cap, stock, capacity.
     /// One call carries many deducts (coalesced requests or a batch), applied in order. Each item, user
     /// count and the order counter is read once per call and kept in Lua tables; nothing but the rate
     /// window is written until every deduct is decided. Then stock goes first: should a later write fail,
     /// units are lost to the sale, never sold twice.
+    ///
+    /// With a ledger, each sale is also an entry of the `{p}ledger` stream, written by this same script right
+    /// after the stock: no sale can exist without its entry (see docs/design.md, "Ledger").
     public static let deduct = RedisScript(
         """
-        local p, now, ordersMax = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local p, now, ordersMax, ledgerMax = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         local function int(x) return string.format('%d', x) end
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-1} end
         local items, held, created, sales, heldSales = {}, {}, {}, {}, {}
         local orderCount = nil
         local out = {}
-        for i = 4, #ARGV, 4 do
+        for i = 5, #ARGV, 5 do
           local sku, user, order, amountText = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
           local amount = tonumber(amountText)
           local code, stock, replayed = 0, 0, 0
@@ -80,7 +86,7 @@ public enum RedisInventoryScripts {
                   item.dirty = true
                   stock = item.stock
                   created[order] = {sku, user, amount, stock}
-                  sales[#sales + 1] = {order, sku, user, amountText, old, stock, item.gen}
+                  sales[#sales + 1] = {order, sku, user, amountText, old, stock, item.gen, ARGV[i + 4]}
                   if item.limit then
                     held[heldKey] = units + amount
                     heldSales[#heldSales + 1] = {sku, user, amount}
@@ -98,6 +104,14 @@ public enum RedisInventoryScripts {
             redis.call('HSET', p .. 'item:' .. sku, 'stock', int(item.stock), 'sold', int(item.sold))
           end
         end
+        if ledgerMax > 0 then
+          for _, s in ipairs(sales) do
+            local entry = {p .. 'ledger', '*', 'k', 'sale', 'o', s[1], 's', s[2], 'u', s[3], 'a', s[4],
+              'os', int(s[5]), 'ns', int(s[6]), 't', now, 'g', s[7]}
+            if s[8] ~= '' then entry[#entry + 1] = 'tp'; entry[#entry + 1] = s[8] end
+            redis.call('XADD', unpack(entry))
+          end
+        end
         for _, s in ipairs(sales) do
           redis.call('HSET', p .. 'order:' .. s[1], 'sku', s[2], 'user', s[3], 'amount', s[4], 'old', int(s[5]),
             'new', int(s[6]), 'ts', now, 'gen', s[7], 'released', '0')
@@ -108,11 +122,13 @@ public enum RedisInventoryScripts {
         """
     )
 
-    /// ARGV: prefix, sku, stock, limit per user ('' for none), rate window (ms), items max.
-    /// Returns {generation}, or {-1} when the store holds its maximum of items.
+    /// ARGV: prefix, sku, stock, limit per user ('' for none), rate window (ms), items max, now (ms),
+    /// ledger backlog max (0: no ledger), traceparent ('' for none).
+    /// Returns {generation}, {-1} when the store holds its maximum of items, or {-2} when the ledger stream is full.
     public static let putItem = RedisScript(
         """
-        local p, sku = ARGV[1], ARGV[2]
+        local p, sku, ledgerMax = ARGV[1], ARGV[2], tonumber(ARGV[8])
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-2} end
         local itemKey = p .. 'item:' .. sku
         local gen = redis.call('HGET', itemKey, 'gen')
         if gen then
@@ -125,14 +141,23 @@ public enum RedisInventoryScripts {
         redis.call('HSET', itemKey, 'stock', ARGV[3], 'sold', '0', 'initial', ARGV[3], 'window', ARGV[5], 'gen', gen)
         if ARGV[4] ~= '' then redis.call('HSET', itemKey, 'limit', ARGV[4]) end
         redis.call('SADD', p .. 'items', sku)
+        if ledgerMax > 0 then
+          local entry = {p .. 'ledger', '*', 'k', 'item', 's', sku, 'g', gen, 'st', ARGV[3], 'lim', ARGV[4],
+            'w', ARGV[5], 't', ARGV[7]}
+          if ARGV[9] ~= '' then entry[#entry + 1] = 'tp'; entry[#entry + 1] = ARGV[9] end
+          redis.call('XADD', unpack(entry))
+        end
         return {gen}
         """
     )
 
-    /// ARGV: prefix, order id. Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}.
+    /// ARGV: prefix, order id, now (ms), ledger backlog max (0: no ledger), traceparent ('' for none).
+    /// Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}, or {-1} when the ledger stream
+    /// is full.
     public static let release = RedisScript(
         """
-        local p = ARGV[1]
+        local p, ledgerMax = ARGV[1], tonumber(ARGV[4])
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-1, 0, 0, ''} end
         local orderKey = p .. 'order:' .. ARGV[2]
         local order = redis.call('HMGET', orderKey, 'sku', 'user', 'amount', 'gen', 'released')
         if not order[1] then return {2, 0, 0, ''} end
@@ -145,6 +170,12 @@ public enum RedisInventoryScripts {
         local amount = tonumber(order[3])
         local stock = redis.call('HINCRBY', itemKey, 'stock', amount)
         redis.call('HINCRBY', itemKey, 'sold', -amount)
+        if ledgerMax > 0 then
+          local entry = {p .. 'ledger', '*', 'k', 'release', 'o', ARGV[2], 's', sku, 'g', order[4], 'a', order[3],
+            't', ARGV[3]}
+          if ARGV[5] ~= '' then entry[#entry + 1] = 'tp'; entry[#entry + 1] = ARGV[5] end
+          redis.call('XADD', unpack(entry))
+        end
         redis.call('HSET', orderKey, 'released', '1')
         if item[3] then
           local heldKey = p .. 'held:' .. sku
@@ -154,6 +185,47 @@ public enum RedisInventoryScripts {
         """
     )
 
+    /// ARGV: stream, group, entry id… Acknowledges the entries and deletes them, so the stream's length is the
+    /// ledger's backlog. Returns how many were deleted.
+    public static let ledgerAcknowledge = RedisScript(
+        """
+        local ids = {}
+        for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+        redis.call('XACK', ARGV[1], ARGV[2], unpack(ids))
+        return redis.call('XDEL', ARGV[1], unpack(ids))
+        """
+    )
+
+    /// ARGV: stream, group, dead-letter stream, dead-letter max length, entry id, reason, then the entry's
+    /// fields and values. Copies the entry to the dead-letter stream, then acknowledges and deletes it.
+    public static let ledgerDeadLetter = RedisScript(
+        """
+        local entry = {ARGV[3], 'MAXLEN', '~', ARGV[4], '*', 'id', ARGV[5], 'reason', ARGV[6]}
+        for i = 7, #ARGV do entry[#entry + 1] = ARGV[i] end
+        redis.call('XADD', unpack(entry))
+        redis.call('XACK', ARGV[1], ARGV[2], ARGV[5])
+        return redis.call('XDEL', ARGV[1], ARGV[5])
+        """
+    )
+
+    /// ARGV: prefix, sku, generation, sold. Sets sold, and stock = initial − sold, if the item is still at that
+    /// generation. Returns 0 (repaired), 1 (generation changed or item gone) or 2 (sold out of range).
+    public static let repairItem = RedisScript(
+        """
+        local p = ARGV[1]
+        local itemKey = p .. 'item:' .. ARGV[2]
+        local f = redis.call('HMGET', itemKey, 'gen', 'initial')
+        if f[1] ~= ARGV[3] then return 1 end
+        local sold, initial = tonumber(ARGV[4]), tonumber(f[2])
+        if sold < 0 or sold > initial then return 2 end
+        redis.call('HSET', itemKey, 'stock', string.format('%d', initial - sold), 'sold', ARGV[4])
+        return 0
+        """
+    )
+
     /// Every script by name, for `stampede redis-script`.
-    public static let all: [String: RedisScript] = ["deduct": deduct, "put": putItem, "release": release]
+    public static let all: [String: RedisScript] = [
+        "deduct": deduct, "put": putItem, "release": release, "ledger-ack": ledgerAcknowledge,
+        "ledger-dead-letter": ledgerDeadLetter, "repair": repairItem,
+    ]
 }

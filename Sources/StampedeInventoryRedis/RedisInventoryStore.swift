@@ -11,7 +11,7 @@ import Synchronization
 /// script calls (``DeductCoalescer``); a SKU seen at zero is answered "sold out" from memory for a short time
 /// (``SoldOutCache``). Redis failures are thrown as ``InventoryStoreError`` (`store_unavailable`,
 /// `store_timeout`, `storage_busy`): a deduct is reported successful only when Redis returned its result.
-public final class RedisInventoryStore: InventoryStore {
+public final class RedisInventoryStore: ReconcilableStore {
     public struct Configuration: Sendable {
         /// Prefix of every key; instances sharing stock must use the same one.
         public var keyPrefix: String
@@ -23,6 +23,9 @@ public final class RedisInventoryStore: InventoryStore {
         public var coalescedCallsMax: Int
         /// Most deducts waiting for a call slot; past it deducts fail with `storage_busy`.
         public var waitingDeductsMax: Int
+        /// Most entries in the ledger stream; past it writes fail with `ledger_backlog_full`. Zero: no ledger
+        /// (no stream entries are written).
+        public var ledgerBacklogMax: Int
         public var limits: InventoryLimits
 
         public init(
@@ -31,6 +34,7 @@ public final class RedisInventoryStore: InventoryStore {
             coalescedDeductsMax: Int = 128,
             coalescedCallsMax: Int = 4,
             waitingDeductsMax: Int = 16_384,
+            ledgerBacklogMax: Int = 0,
             limits: InventoryLimits = .default
         ) {
             self.keyPrefix = keyPrefix
@@ -38,6 +42,7 @@ public final class RedisInventoryStore: InventoryStore {
             self.coalescedDeductsMax = coalescedDeductsMax
             self.coalescedCallsMax = coalescedCallsMax
             self.waitingDeductsMax = waitingDeductsMax
+            self.ledgerBacklogMax = ledgerBacklogMax
             self.limits = limits
         }
     }
@@ -54,6 +59,7 @@ public final class RedisInventoryStore: InventoryStore {
     private let checkedDurability = Atomic<Bool>(false)
     private let coalescer: DeductCoalescer
     private let runDeducts: DeductScriptCall
+    private let ledgerBacklogMax: Int
 
     /// - Parameter clock: milliseconds since 1970, for log timestamps (rate windows use Redis's own clock).
     public init(
@@ -78,10 +84,12 @@ public final class RedisInventoryStore: InventoryStore {
             client: client,
             prefix: configuration.keyPrefix,
             ordersMax: Int64(configuration.limits.orderRecordsMax),
+            ledgerBacklogMax: Int64(configuration.ledgerBacklogMax),
             clock: clock,
             soldOut: soldOut
         )
         self.runDeducts = runDeducts
+        self.ledgerBacklogMax = configuration.ledgerBacklogMax
         self.coalescer = DeductCoalescer(
             batchMax: configuration.coalescedDeductsMax,
             inFlightMax: configuration.coalescedCallsMax,
@@ -101,11 +109,13 @@ public final class RedisInventoryStore: InventoryStore {
             [
                 .string(keys.prefix), .string(sku), .integer(config.stock),
                 config.limitPerUser.map { .integer($0) } ?? .string(""),
-                .integer(config.rateWindowMilliseconds), .integer(Int64(limits.itemsMax)),
+                .integer(config.rateWindowMilliseconds), .integer(Int64(limits.itemsMax)), .integer(clock()),
+                .integer(Int64(ledgerBacklogMax)), .string(traceParent() ?? ""),
             ]
         )
         soldOut.invalidate(sku: sku)
         guard let generation = reply.elements?.first?.int64 else { throw unexpected("put", reply) }
+        if generation == -2 { throw ledgerFull() }
         guard generation > 0 else { return .tooManyItems(max: limits.itemsMax) }
         let snapshot = ItemSnapshot(
             sku: sku,
@@ -122,6 +132,8 @@ public final class RedisInventoryStore: InventoryStore {
     }
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
+        var request = request
+        if ledgerBacklogMax > 0 { request.traceParent = LedgerTraceContext.currentTraceParent() }
         if soldOut.isEnabled {
             if soldOut.answersSoldOut(
                 sku: request.sku,
@@ -143,6 +155,10 @@ public final class RedisInventoryStore: InventoryStore {
     public func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
         precondition(requests.count <= limits.batchItemsMax, "the HTTP layer bounds batches")
         guard !requests.isEmpty else { return [] }
+        var requests = requests
+        if ledgerBacklogMax > 0, let traceParent = LedgerTraceContext.currentTraceParent() {
+            for index in requests.indices { requests[index].traceParent = traceParent }
+        }
         do {
             return try await runDeducts(requests).get()
         } catch let error as RedisError {
@@ -151,7 +167,14 @@ public final class RedisInventoryStore: InventoryStore {
     }
 
     public func release(orderID: String) async throws -> ReleaseOutcome {
-        let reply = try await script(RedisInventoryScripts.release, [.string(keys.prefix), .string(orderID)])
+        let reply = try await script(
+            RedisInventoryScripts.release,
+            [
+                .string(keys.prefix), .string(orderID), .integer(clock()), .integer(Int64(ledgerBacklogMax)),
+                .string(traceParent() ?? ""),
+            ]
+        )
+        if reply.elements?.first?.int64 == -1 { throw ledgerFull() }
         guard let parts = reply.elements, parts.count == 4, let raw = parts[0].int64,
             let code = ReleaseCode(rawValue: UInt8(clamping: raw)), let amount = parts[1].int64,
             let stock = parts[2].int64, let sku = parts[3].string
@@ -206,6 +229,61 @@ public final class RedisInventoryStore: InventoryStore {
             start += chunk.count
         }
         return snapshots
+    }
+
+    // MARK: Reconciliation
+
+    public func itemStates() async throws -> [ItemState] {
+        let members = try await command(RedisCommand("SMEMBERS", keys.items))
+        guard let skus = members.elements?.compactMap(\.string) else { throw unexpected("items", members) }
+        var states: [ItemState] = []
+        states.reserveCapacity(skus.count)
+        var start = 0
+        while start < skus.count {
+            let chunk = skus[start..<min(start + 500, skus.count)]
+            let replies: [RESPValue]
+            do {
+                replies = try await client.pipeline(
+                    chunk.map { RedisCommand("HMGET", [.string(keys.item($0)), "gen", "initial", "stock", "sold"]) }
+                )
+            } catch {
+                throw Self.storeError(error, operation: "item states")
+            }
+            for (sku, reply) in zip(chunk, replies) {
+                guard let fields = reply.elements, fields.count == 4 else { throw unexpected("item state", reply) }
+                if fields[0].isNull { continue }
+                guard let generation = fields[0].int64, let initial = fields[1].int64, let stock = fields[2].int64,
+                    let sold = fields[3].int64
+                else { throw unexpected("item state", reply) }
+                states.append(
+                    ItemState(
+                        sku: sku,
+                        generation: UInt64(generation),
+                        initialStock: initial,
+                        stock: stock,
+                        sold: sold
+                    )
+                )
+            }
+            start += chunk.count
+        }
+        return states
+    }
+
+    /// Sets the item's sold units from the ledger (stock = initial − sold) if it is still at `generation`.
+    /// Per-user counts and order records stay as they are.
+    public func repairItem(sku: String, generation: UInt64, sold: Int64) async throws -> RepairOutcome {
+        let reply = try await script(
+            RedisInventoryScripts.repairItem,
+            [.string(keys.prefix), .string(sku), .integer(Int64(generation)), .integer(sold)]
+        )
+        soldOut.invalidate(sku: sku)
+        switch reply.int64 {
+        case 0: return .repaired
+        case 1: return .generationChanged
+        case 2: return .invalidSold
+        default: throw unexpected("repair", reply)
+        }
     }
 
     // MARK: Health
@@ -295,6 +373,14 @@ public final class RedisInventoryStore: InventoryStore {
         )
     }
 
+    private func traceParent() -> String? {
+        ledgerBacklogMax > 0 ? LedgerTraceContext.currentTraceParent() : nil
+    }
+
+    private func ledgerFull() -> InventoryStoreError {
+        InventoryStoreError(.ledgerBacklogFull, context: "\(ledgerBacklogMax) entries wait in the ledger stream")
+    }
+
     private func unexpected(_ operation: String, _ reply: RESPValue) -> InventoryStoreError {
         InventoryStoreError(.corrupted, context: "\(operation): unexpected reply from Redis: \(reply)")
     }
@@ -308,6 +394,7 @@ public final class RedisInventoryStore: InventoryStore {
         case .timeout: code = .storeTimeout
         case .busy: code = .storageBusy
         case .server where error.context.hasPrefix("OOM"): code = .storageBusy
+        case .server where error.context == ledgerFullMessage: code = .ledgerBacklogFull
         default: code = .storeUnavailable
         }
         return InventoryStoreError(code, context: "redis \(operation)", underlying: error)
@@ -319,23 +406,26 @@ struct DeductScriptCall: Sendable {
     let client: RedisClient
     let prefix: String
     let ordersMax: Int64
+    let ledgerBacklogMax: Int64
     let clock: @Sendable () -> Int64
     let soldOut: SoldOutCache
 
     /// One script call for `requests`, applied in order; feeds the sold-out cache with what Redis answered.
     func callAsFunction(_ requests: [DeductRequest]) -> EventLoopFuture<[DeductOutcome]> {
         var arguments: [RedisArgument] = [
-            .string(prefix), .integer(clock()), .integer(ordersMax),
+            .string(prefix), .integer(clock()), .integer(ordersMax), .integer(ledgerBacklogMax),
         ]
-        arguments.reserveCapacity(3 + requests.count * 4)
+        arguments.reserveCapacity(4 + requests.count * 5)
         for request in requests {
             arguments.append(.string(request.sku))
             arguments.append(.string(request.userID))
             arguments.append(.string(request.orderID))
             arguments.append(.integer(request.amount))
+            arguments.append(.string(request.traceParent ?? ""))
         }
         return client.submitScript(RedisInventoryScripts.deduct, arguments: arguments).flatMapThrowing { reply in
             guard let values = reply.elements, values.count == requests.count * 3 else {
+                if reply.elements?.first?.int64 == -1 { throw RedisError(.server, ledgerFullMessage) }
                 if let message = reply.errorMessage { throw RedisError(.server, message) }
                 throw RedisError(.unexpectedReply, "deduct script: \(reply)")
             }
@@ -354,3 +444,6 @@ struct DeductScriptCall: Sendable {
         }
     }
 }
+
+/// The deduct script's "ledger stream full" answer, carried as a server error to the store's error mapping.
+let ledgerFullMessage = "STAMPEDE ledger backlog full"

@@ -55,6 +55,7 @@ public struct Telemetry: Sendable {
         otel.metrics.exportInterval = .seconds(10)
         otel.metrics.valueHistogramBuckets[InventoryMetrics.deductDuration] =
             InventoryMetrics.durationBucketsMilliseconds
+        for (label, buckets) in LedgerMetrics.histogramBuckets { otel.metrics.valueHistogramBuckets[label] = buckets }
         var services: [any Service] = []
 
         let stderrFactory: @Sendable (String) -> any LogHandler = { label in
@@ -80,6 +81,7 @@ public struct Telemetry: Sendable {
         let registry = PrometheusCollectorRegistry()
         var prometheus = PrometheusMetricsFactory(registry: registry)
         prometheus.valueHistogramBuckets[InventoryMetrics.deductDuration] = InventoryMetrics.durationBucketsMilliseconds
+        for (label, buckets) in LedgerMetrics.histogramBuckets { prometheus.valueHistogramBuckets[label] = buckets }
         if checked.metricsEndpointSet {
             let backend = try OTel.makeMetricsBackend(configuration: otel)
             services.append(backend.service)

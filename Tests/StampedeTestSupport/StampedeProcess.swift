@@ -21,8 +21,10 @@ public final class StampedeProcess: Sendable {
         throw TestSupportError("stampede binary not found near \(candidates.map(\.path)); set STAMPEDE_BINARY")
     }
 
-    /// Starts `stampede serve` on a free port and waits until it logs that it is ready.
+    /// Starts `stampede serve` (or `worker`) on a free port and waits until it logs that it is ready.
+    /// `subcommand` `worker` starts the ledger worker instead (it ignores `dataDirectory`).
     public static func start(
+        subcommand: String = "serve",
         dataDirectory: String,
         extraArguments: [String] = [],
         environment: [String: String] = [:],
@@ -30,7 +32,10 @@ public final class StampedeProcess: Sendable {
     ) async throws -> StampedeProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binaryPath())
-        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory] + extraArguments
+        process.arguments =
+            subcommand == "serve"
+            ? ["serve", "--port", "0", "--data-dir", dataDirectory] + extraArguments
+            : [subcommand, "--port", "0"] + extraArguments
         var env = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("OTEL_") && !$0.key.hasPrefix("STAMPEDE_")
         }

@@ -1,11 +1,11 @@
 import Hummingbird
 import Prometheus
-import StampedeInventory
 import Synchronization
 
 /// Liveness, readiness and the Prometheus scrape endpoint.
 struct HealthController: Sendable {
-    let store: any InventoryStore
+    /// Whether what the process depends on can take work (the store, or the worker's queue).
+    let dependencyReady: @Sendable () -> Bool
     let readiness: Readiness
     let prometheus: PrometheusCollectorRegistry?
 
@@ -18,11 +18,12 @@ struct HealthController: Sendable {
             return json.response(status: .ok)
         }
         router.get("health/ready") { _, _ in
-            let ready = readiness.isAcceptingTraffic && store.isReady
+            let storeReady = dependencyReady()
+            let ready = readiness.isAcceptingTraffic && storeReady
             var json = JSONWriter()
             json.beginObject()
             json.field("status", ready ? "ready" : "not_ready")
-            json.field("store_ready", store.isReady)
+            json.field("store_ready", storeReady)
             json.field("draining", !readiness.isAcceptingTraffic)
             json.endObject()
             return json.response(status: ready ? .ok : .serviceUnavailable)

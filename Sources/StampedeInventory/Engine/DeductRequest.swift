@@ -4,12 +4,15 @@ public struct DeductRequest: Sendable, Hashable {
     public var userID: String
     public var orderID: String
     public var amount: Int64
+    /// The W3C `traceparent` of the request, carried into its ledger entry; set by stores with a ledger.
+    public var traceParent: String?
 
-    public init(sku: String, userID: String, orderID: String, amount: Int64) {
+    public init(sku: String, userID: String, orderID: String, amount: Int64, traceParent: String? = nil) {
         self.sku = sku
         self.userID = userID
         self.orderID = orderID
         self.amount = amount
+        self.traceParent = traceParent
     }
 
     /// The first field that breaks a limit, or nil when the request is well formed.

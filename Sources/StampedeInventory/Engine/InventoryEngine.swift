@@ -110,6 +110,19 @@ public struct InventoryEngine: Sendable {
         return (outcome, .release(orderID: orderID, timestampMilliseconds: now))
     }
 
+    /// Every item with its generation and initial stock, for reconciliation.
+    public func itemStates() -> [ItemState] {
+        items.values.map {
+            ItemState(
+                sku: $0.sku,
+                generation: $0.generation,
+                initialStock: $0.config.stock,
+                stock: $0.stock,
+                sold: $0.sold
+            )
+        }
+    }
+
     /// Applies a record read back from the journal or a snapshot. Throws when it contradicts the state.
     public mutating func replay(_ record: JournalRecord) throws(JournalReplayError) {
         switch record {
@@ -141,6 +154,9 @@ public struct InventoryEngine: Sendable {
             items[order.sku] = item
             order.released = true
             orders[orderID] = order
+        case .ledgerAcknowledged:
+            // Ledger progress, not inventory state: the data directory tracks it.
+            break
         }
     }
 

@@ -13,9 +13,12 @@ import Darwin
 /// Start-up recovers the state from the snapshot and the journal, writes a new snapshot of it (atomically, by
 /// rename), empties the journal and hands it to a ``JournalWriter``. Records carry sequence numbers so a crash
 /// between the rename and the truncation replays nothing twice.
+///
+/// With a ledger, the journal is also its queue: records not yet acknowledged by the ledger worker are kept in
+/// the snapshot's pending section (format 2) with their sequence numbers, so compaction never drops them.
 struct DataDirectory {
     static let snapshotMagic: UInt64 = 0x5354_4D50_534E_4150  // "STMPSNAP"
-    static let formatVersion: UInt64 = 1
+    static let formatVersion: UInt64 = 2
 
     let path: String
     let logger: Logger
@@ -48,12 +51,16 @@ struct DataDirectory {
         if lockFD >= 0 { Glibc.close(lockFD) }
     }
 
-    /// Rebuilds the engine from disk and returns it with the last sequence number seen.
-    func recover(into engine: inout InventoryEngine) throws(InventoryStoreError) -> UInt64 {
+    /// Rebuilds the engine (and the ledger backlog, when there is a ledger) from disk and returns the last
+    /// sequence number seen.
+    func recover(
+        into engine: inout InventoryEngine,
+        backlog: inout LedgerBacklog?
+    ) throws(InventoryStoreError) -> UInt64 {
         var lastSeq: UInt64 = 0
         do {
-            lastSeq = try loadSnapshot(into: &engine)
-            lastSeq = try replayJournal(into: &engine, after: lastSeq)
+            lastSeq = try loadSnapshot(into: &engine, backlog: &backlog)
+            lastSeq = try replayJournal(into: &engine, backlog: &backlog, after: lastSeq)
         } catch let error as InventoryStoreError {
             throw error
         } catch {
@@ -71,16 +78,20 @@ struct DataDirectory {
         return info.st_size > 0
     }
 
-    /// Writes the state as a new snapshot, then empties the journal.
-    func compact(_ engine: InventoryEngine, lastSeq: UInt64) throws(InventoryStoreError) {
+    /// Writes the state (and the ledger entries still owed) as a new snapshot, then empties the journal.
+    func compact(_ engine: InventoryEngine, lastSeq: UInt64, backlog: LedgerBacklog?) throws(InventoryStoreError) {
         let records = engine.snapshotRecords()
+        let pending = backlog?.pending ?? []
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + records.count * 96)
+        bytes.reserveCapacity(64 + (records.count + pending.count) * 96)
         bytes.appendInteger(Self.snapshotMagic)
         bytes.appendInteger(Self.formatVersion)
         bytes.appendInteger(lastSeq)
         bytes.appendInteger(UInt64(records.count))
+        bytes.appendInteger(backlog?.acknowledgedSeq ?? lastSeq)
+        bytes.appendInteger(UInt64(pending.count))
         for record in records { JournalFrame.append(record, seq: 0, to: &bytes) }
+        for entry in pending { JournalFrame.append(entry.event.record, seq: entry.seq, to: &bytes) }
         let temporary = snapshotPath + ".tmp"
         try writeFile(temporary, bytes: bytes)
         guard rename(temporary, snapshotPath) == 0 else {
@@ -101,7 +112,7 @@ struct DataDirectory {
         return fd
     }
 
-    private func loadSnapshot(into engine: inout InventoryEngine) throws -> UInt64 {
+    private func loadSnapshot(into engine: inout InventoryEngine, backlog: inout LedgerBacklog?) throws -> UInt64 {
         let fd = open(snapshotPath, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return 0 }
@@ -116,15 +127,28 @@ struct DataDirectory {
                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
             }
         }
-        guard fields[0] == Self.snapshotMagic, fields[1] == Self.formatVersion else {
+        guard fields[0] == Self.snapshotMagic, fields[1] == 1 || fields[1] == Self.formatVersion else {
             throw InventoryStoreError(.corrupted, context: "\(snapshotPath) is not a snapshot of this version")
+        }
+        // Format 2 adds the ledger's acknowledged sequence number and its pending section.
+        var acknowledgedSeq = fields[2]
+        var pendingCount: UInt64 = 0
+        if fields[1] == 2 {
+            var ledgerHeader = [UInt8](repeating: 0, count: 16)
+            let read = ledgerHeader.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, 16) }
+            guard read == 16 else { throw InventoryStoreError(.corrupted, context: "snapshot header is short") }
+            ledgerHeader.withUnsafeBytes { raw in
+                acknowledgedSeq = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+                pendingCount = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            }
         }
         var reader = JournalFrameReader(fd: fd, path: snapshotPath)
         var count: UInt64 = 0
+        var pending: [(UInt64, JournalRecord)] = []
         while true {
             let (frame, stop) = try reader.next()
             guard let frame else {
-                guard stop == .cleanEnd, count == fields[3] else {
+                guard stop == .cleanEnd, count == fields[3] + pendingCount else {
                     throw InventoryStoreError(
                         .corrupted,
                         context: "snapshot is incomplete: \(String(describing: stop))"
@@ -132,14 +156,42 @@ struct DataDirectory {
                 }
                 break
             }
-            try engine.replay(frame.record)
+            if count < fields[3] {
+                try engine.replay(frame.record)
+            } else {
+                pending.append((frame.seq, frame.record))
+            }
             count += 1
         }
-        logger.info("loaded snapshot", metadata: ["records": "\(count)", "seq": "\(fields[2])"])
+        if backlog != nil {
+            backlog!.acknowledge(through: acknowledgedSeq)
+            for (seq, record) in pending {
+                guard let event = LedgerEvent(record: record, engine: engine) else {
+                    throw InventoryStoreError(
+                        .corrupted,
+                        context: "snapshot ledger entry \(seq) names an unknown order"
+                    )
+                }
+                backlog!.append(seq: seq, event: event, traceParent: nil)
+            }
+        } else if !pending.isEmpty {
+            logger.warning(
+                "dropping ledger entries the ledger never received: no ledger is configured now",
+                metadata: ["entries": "\(pending.count)"]
+            )
+        }
+        logger.info(
+            "loaded snapshot",
+            metadata: ["records": "\(fields[3])", "seq": "\(fields[2])", "ledger_pending": "\(pendingCount)"]
+        )
         return fields[2]
     }
 
-    private func replayJournal(into engine: inout InventoryEngine, after snapshotSeq: UInt64) throws -> UInt64 {
+    private func replayJournal(
+        into engine: inout InventoryEngine,
+        backlog: inout LedgerBacklog?,
+        after snapshotSeq: UInt64
+    ) throws -> UInt64 {
         let fd = open(journalPath, O_RDWR | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return snapshotSeq }
@@ -162,6 +214,13 @@ struct DataDirectory {
                 throw InventoryStoreError(.corrupted, context: "journal jumps from seq \(lastSeq) to \(frame.seq)")
             }
             try engine.replay(frame.record)
+            if backlog != nil {
+                if case .ledgerAcknowledged(let through) = frame.record {
+                    backlog!.acknowledge(through: through)
+                } else if let event = LedgerEvent(record: frame.record, engine: engine) {
+                    backlog!.append(seq: frame.seq, event: event, traceParent: nil)
+                }
+            }
             lastSeq = frame.seq
             replayed += 1
         }

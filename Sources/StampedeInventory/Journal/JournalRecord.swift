@@ -8,11 +8,14 @@ public enum JournalRecord: Sendable, Hashable {
     case deduct(OrderRecord)
     /// An order's units went back to stock.
     case release(orderID: String, timestampMilliseconds: Int64)
+    /// Every ledger entry up to this journal sequence number is in the PostgreSQL ledger.
+    case ledgerAcknowledged(throughSeq: UInt64)
 
     enum Kind: UInt8 {
         case putItem = 1
         case deduct = 2
         case release = 3
+        case ledgerAcknowledged = 4
     }
 }
 
@@ -43,6 +46,9 @@ extension JournalRecord {
             bytes.append(Kind.release.rawValue)
             bytes.appendString(orderID)
             bytes.appendInteger(timestamp)
+        case .ledgerAcknowledged(let seq):
+            bytes.append(Kind.ledgerAcknowledged.rawValue)
+            bytes.appendInteger(seq)
         }
     }
 
@@ -79,6 +85,8 @@ extension JournalRecord {
             record = .deduct(order)
         case .release:
             record = .release(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
+        case .ledgerAcknowledged:
+            record = .ledgerAcknowledged(throughSeq: try reader.readInteger())
         case nil:
             throw JournalDecodeError(reason: "unknown record kind")
         }

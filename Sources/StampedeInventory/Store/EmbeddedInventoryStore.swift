@@ -5,16 +5,28 @@ import Synchronization
 ///
 /// A change is applied and appended to the journal under the same lock, so the journal's order is the order
 /// in which answers were computed. The answer is sent only after the journal reports its record durable.
-public final class EmbeddedInventoryStore: InventoryStore {
+///
+/// With a ledger, the journal is also the ledger's queue: every put, sale and release is a journal record, and
+/// the records not yet acknowledged by the ledger worker are the backlog (see ``EmbeddedLedgerQueue``).
+public final class EmbeddedInventoryStore: ReconcilableStore {
     public struct Configuration: Sendable {
         public var dataDirectory: String
         public var durability: Durability
         public var limits: InventoryLimits
+        /// Most journal records waiting for the ledger; past it writes fail with `ledger_backlog_full`.
+        /// Nil when there is no ledger.
+        public var ledgerBacklogMax: Int?
 
-        public init(dataDirectory: String, durability: Durability = .sync, limits: InventoryLimits = .default) {
+        public init(
+            dataDirectory: String,
+            durability: Durability = .sync,
+            limits: InventoryLimits = .default,
+            ledgerBacklogMax: Int? = nil
+        ) {
             self.dataDirectory = dataDirectory
             self.durability = durability
             self.limits = limits
+            self.ledgerBacklogMax = ledgerBacklogMax
         }
     }
 
@@ -24,6 +36,9 @@ public final class EmbeddedInventoryStore: InventoryStore {
     private let directory: DataDirectory
     private let clock: @Sendable () -> Int64
     private let closed = Atomic<Bool>(false)
+    /// Lock order: `engine`, then `backlog`.
+    private let backlog: Mutex<LedgerBacklog>
+    private let ledgerBacklogMax: Int?
 
     /// Recovers the state from `configuration.dataDirectory` and opens the journal.
     public init(
@@ -34,11 +49,12 @@ public final class EmbeddedInventoryStore: InventoryStore {
         var directory = DataDirectory(path: configuration.dataDirectory, logger: logger)
         try directory.lock()
         var engine = InventoryEngine(limits: configuration.limits)
+        var backlog: LedgerBacklog? = configuration.ledgerBacklogMax == nil ? nil : LedgerBacklog()
         let fd: Int32
         let lastSeq: UInt64
         do {
-            lastSeq = try directory.recover(into: &engine)
-            if directory.needsCompaction { try directory.compact(engine, lastSeq: lastSeq) }
+            lastSeq = try directory.recover(into: &engine, backlog: &backlog)
+            if directory.needsCompaction { try directory.compact(engine, lastSeq: lastSeq, backlog: backlog) }
             fd = try directory.openJournal()
         } catch {
             directory.unlock()
@@ -54,10 +70,13 @@ public final class EmbeddedInventoryStore: InventoryStore {
             durability: configuration.durability
         )
         self.clock = clock
+        self.ledgerBacklogMax = configuration.ledgerBacklogMax
+        self.backlog = Mutex(backlog ?? LedgerBacklog())
         logger.info(
             "inventory store recovered",
             metadata: [
                 "items": "\(engine.itemCount)", "orders": "\(engine.orderCount)", "seq": "\(lastSeq)",
+                "ledger_backlog": "\(backlog?.count ?? 0)",
                 "durability": "\(configuration.durability.rawValue)",
             ]
         )
@@ -67,10 +86,11 @@ public final class EmbeddedInventoryStore: InventoryStore {
 
     public func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome {
         let now = clock()
+        let traceParent = currentTraceParent()
         let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
-            try journal.checkWritable()
+            try checkWritable()
             let (outcome, record) = engine.put(sku: sku, config: config, now: now)
-            return (outcome, record.map { journal.append($0) })
+            return (outcome, record.map { append($0, engine: engine, traceParent: traceParent) })
         }
         if let seq { try await journal.waitDurable(seq) }
         return outcome
@@ -82,10 +102,13 @@ public final class EmbeddedInventoryStore: InventoryStore {
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
         let now = clock()
+        let traceParent = currentTraceParent()
         let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
-            try journal.checkWritable()
+            try checkWritable()
             let (outcome, record) = engine.deduct(request, now: now)
-            return (outcome, durableSeq(for: outcome.isSuccess, record: record))
+            return (
+                outcome, durableSeq(for: outcome.isSuccess, record: record, engine: engine, traceParent: traceParent)
+            )
         }
         if let seq { try await journal.waitDurable(seq) }
         return outcome
@@ -94,15 +117,17 @@ public final class EmbeddedInventoryStore: InventoryStore {
     public func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
         precondition(requests.count <= limits.batchItemsMax, "the HTTP layer bounds batches")
         let now = clock()
+        let traceParent = currentTraceParent()
         let (outcomes, seq) = try engine.withLock { engine throws(InventoryStoreError) in
-            try journal.checkWritable()
+            try checkWritable()
             var outcomes: [DeductOutcome] = []
             outcomes.reserveCapacity(requests.count)
             var seq: UInt64?
             for request in requests {
                 let (outcome, record) = engine.deduct(request, now: now)
                 outcomes.append(outcome)
-                if let next = durableSeq(for: outcome.isSuccess, record: record) { seq = next }
+                let next = durableSeq(for: outcome.isSuccess, record: record, engine: engine, traceParent: traceParent)
+                if let next { seq = next }
             }
             return (outcomes, seq)
         }
@@ -112,10 +137,12 @@ public final class EmbeddedInventoryStore: InventoryStore {
 
     public func release(orderID: String) async throws -> ReleaseOutcome {
         let now = clock()
+        let traceParent = currentTraceParent()
         let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
-            try journal.checkWritable()
+            try checkWritable()
             let (outcome, record) = engine.release(orderID: orderID, now: now)
-            return (outcome, durableSeq(for: outcome.code != .orderNotFound, record: record))
+            let needsDurability = outcome.code != .orderNotFound
+            return (outcome, durableSeq(for: needsDurability, record: record, engine: engine, traceParent: traceParent))
         }
         if let seq { try await journal.waitDurable(seq) }
         return outcome
@@ -134,6 +161,34 @@ public final class EmbeddedInventoryStore: InventoryStore {
         engine.withLock { $0.allItems() }
     }
 
+    public func itemStates() async throws -> [ItemState] {
+        engine.withLock { $0.itemStates() }
+    }
+
+    // MARK: Ledger queue
+
+    /// Whether the store keeps a ledger backlog (it was opened with `ledgerBacklogMax`).
+    public var hasLedger: Bool { ledgerBacklogMax != nil }
+
+    /// The oldest `max` entries the ledger has not acknowledged, in journal order.
+    public func ledgerEntries(max: Int) -> [LedgerEntry] {
+        backlog.withLock { $0.first(max) }
+    }
+
+    /// Records that the ledger holds every entry up to journal sequence number `seq`. The acknowledgement is a
+    /// journal record: if it is lost in a crash, the entries are sent again and the ledger ignores them.
+    public func acknowledgeLedger(through seq: UInt64) throws(InventoryStoreError) {
+        try engine.withLock { _ throws(InventoryStoreError) in
+            try journal.checkWritable()
+            _ = journal.append(.ledgerAcknowledged(throughSeq: seq))
+            backlog.withLock { $0.acknowledge(through: seq) }
+        }
+    }
+
+    public var ledgerDepth: LedgerQueueDepth {
+        backlog.withLock { $0.depth }
+    }
+
     /// Flushes the journal and releases the data directory. Later writes fail with `notReady`.
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
@@ -143,9 +198,39 @@ public final class EmbeddedInventoryStore: InventoryStore {
 
     /// The record to wait for before answering: the new record, or for an answer that reads state an earlier
     /// request wrote (a replay, an already-released order), everything appended so far. Must run under the lock.
-    private func durableSeq(for needsDurability: Bool, record: JournalRecord?) -> UInt64? {
-        if let record { return journal.append(record) }
+    private func durableSeq(
+        for needsDurability: Bool,
+        record: JournalRecord?,
+        engine: borrowing InventoryEngine,
+        traceParent: String?
+    ) -> UInt64? {
+        if let record { return append(record, engine: engine, traceParent: traceParent) }
         return needsDurability ? journal.appendedSeq : nil
+    }
+
+    /// Appends to the journal and, with a ledger, to its backlog. Must run under the engine lock, after the
+    /// engine applied the record.
+    private func append(_ record: JournalRecord, engine: borrowing InventoryEngine, traceParent: String?) -> UInt64 {
+        let seq = journal.append(record)
+        if ledgerBacklogMax != nil, let event = LedgerEvent(record: record, engine: engine) {
+            backlog.withLock { $0.append(seq: seq, event: event, traceParent: traceParent) }
+        }
+        return seq
+    }
+
+    /// Throws when the journal failed or the ledger backlog is full. Must run under the engine lock.
+    private func checkWritable() throws(InventoryStoreError) {
+        try journal.checkWritable()
+        if let ledgerBacklogMax, backlog.withLock({ $0.count }) >= ledgerBacklogMax {
+            throw InventoryStoreError(
+                .ledgerBacklogFull,
+                context: "\(ledgerBacklogMax) entries wait for the PostgreSQL ledger"
+            )
+        }
+    }
+
+    private func currentTraceParent() -> String? {
+        ledgerBacklogMax == nil ? nil : LedgerTraceContext.currentTraceParent()
     }
 }
 

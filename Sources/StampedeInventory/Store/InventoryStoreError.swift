@@ -20,6 +20,9 @@ public struct InventoryStoreError: Error, Sendable, CustomStringConvertible, Cus
         public static let storeUnavailable = Code("store_unavailable")
         /// The shared store did not answer in time; the outcome is unknown. Retrying with the same order id is safe.
         public static let storeTimeout = Code("store_timeout")
+        /// The write-behind queue to the PostgreSQL ledger holds its maximum of entries (the ledger is down or
+        /// slow); the operation was not applied. Retry later.
+        public static let ledgerBacklogFull = Code("ledger_backlog_full")
         public var description: String { value }
     }
 

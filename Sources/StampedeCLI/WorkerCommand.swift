@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import StampedeHTTP
+import StampedeInventoryRedis
+import StampedeLedger
+import StampedeTelemetry
+import Tracing
+
+/// `stampede worker`: the ledger worker on its own, for Redis mode (the embedded journal is read in `serve`).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Write the Redis ledger stream behind to PostgreSQL (run as many as you like).",
+        discussion: """
+            Workers share the stream through the consumer group "ledger". A worker restarted under the same \
+            --worker-name resumes its unacknowledged entries; entries of a worker that is gone are taken over \
+            after --ledger-claim-idle-ms. Serves /health/live, /health/ready and /metrics on --port.
+            """
+    )
+
+    @Option(help: "Address of the health and metrics server. Env: STAMPEDE_HOST. Default: 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port of the health and metrics server (0 picks one). Env: STAMPEDE_WORKER_PORT. Default: 8081.")
+    var port: Int?
+
+    @Option(help: "The Redis the instances sell from. Env: STAMPEDE_REDIS_URL. Required.")
+    var redis: String?
+
+    @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
+    var redisPrefix: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
+    var logLevel: String?
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        let settings: ServeConfiguration
+        let ledger: LedgerSettings
+        do {
+            if port == nil, let workerPort = environment["STAMPEDE_WORKER_PORT"] {
+                environment["STAMPEDE_PORT"] = workerPort
+            }
+            if port == nil && environment["STAMPEDE_WORKER_PORT"] == nil { environment["STAMPEDE_PORT"] = "8081" }
+            settings = try ServeConfiguration(
+                host: host,
+                port: port,
+                dataDirectory: nil,
+                durability: nil,
+                logLevel: logLevel,
+                redisURL: redis,
+                redisKeyPrefix: redisPrefix,
+                environment: environment
+            )
+            ledger = try ledgerOptions.settings(environment: environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let redisURL = settings.redisURL else {
+            throw ValidationError("worker needs --redis (or STAMPEDE_REDIS_URL)")
+        }
+        guard let postgresURL = ledger.postgresURL else {
+            throw ValidationError("worker needs --postgres (or STAMPEDE_POSTGRES_URL)")
+        }
+        var telemetryConfiguration = TelemetryConfiguration()
+        telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        telemetryConfiguration.serviceName = "stampede-worker"
+        let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
+        let logger = Logger(label: "stampede.worker")
+        let tracingEnabled = telemetry.environment.tracesEndpointSet
+
+        let client = try OpenedStore.makeRedisClient(
+            url: redisURL,
+            settings: settings,
+            tracingEnabled: tracingEnabled,
+            logger: logger
+        )
+        let store = RedisInventoryStore(
+            client: client,
+            configuration: .init(keyPrefix: settings.redisKeyPrefix),
+            logger: logger
+        )
+        let queue = OpenedStore.makeRedisLedgerQueue(client: client, settings, ledger, logger)
+        let service = try OpenedStore.makeLedgerService(
+            url: postgresURL,
+            queue: queue,
+            store: store,
+            settings: ledger,
+            runsWorker: true,
+            tracingEnabled: tracingEnabled,
+            logger: logger
+        )
+        let readiness = Readiness()
+        let app = buildWorkerApplication(
+            prometheus: telemetry.prometheus,
+            readiness: readiness,
+            isReady: { store.isReady && service.isMigrated },
+            host: settings.host,
+            port: settings.port,
+            logger: logger
+        ) { port in
+            logger.info(
+                "worker ready",
+                metadata: [
+                    "port": "\(port)", "consumer": "\(ledger.workerName)",
+                    "redis": "\(client.configuration.displayAddress)",
+                ]
+            )
+        }
+        let services: [any Service] =
+            telemetry.services + [
+                RedisStoreService(store: store, client: client), service, app, ReadinessService(readiness: readiness),
+            ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("stopped")
+    }
+}

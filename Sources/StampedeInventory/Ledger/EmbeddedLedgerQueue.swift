@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The ledger queue of the embedded store: its journal. Entries are the journal records the ledger has not
+/// acknowledged; an acknowledgement is itself a journal record, so the queue survives restarts and compaction.
+///
+/// Dead letters go to `ledger-dead-letters.jsonl` in the data directory, one JSON object per line.
+public struct EmbeddedLedgerQueue: LedgerQueue {
+    let store: EmbeddedInventoryStore
+    let deadLetterPath: String
+
+    public init(store: EmbeddedInventoryStore, dataDirectory: String) {
+        precondition(store.hasLedger, "the store was opened without a ledger backlog")
+        self.store = store
+        self.deadLetterPath = dataDirectory + "/ledger-dead-letters.jsonl"
+    }
+
+    public func next(max: Int, wait: Duration) async throws -> [LedgerEntry] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        while true {
+            let entries = store.ledgerEntries(max: max)
+            if !entries.isEmpty || clock.now >= deadline { return entries }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    public func acknowledge(_ entries: [LedgerEntry]) async throws {
+        guard let last = entries.compactMap({ UInt64($0.id) }).max() else { return }
+        try store.acknowledgeLedger(through: last)
+    }
+
+    public func deadLetter(_ entry: LedgerEntry, reason: String) async throws {
+        var line = "{\"id\":" + JSONText.quoted(entry.id) + ",\"kind\":" + JSONText.quoted(entry.event.kind)
+        line += ",\"sku\":" + JSONText.quoted(entry.event.sku) + ",\"entry\":" + JSONText.quoted("\(entry.event)")
+        line += ",\"reason\":" + JSONText.quoted(reason) + "}\n"
+        let fd = open(deadLetterPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SystemCallError(call: "open", path: deadLetterPath, errno: errno)
+        }
+        defer { close(fd) }
+        let bytes = Array(line.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            throw SystemCallError(call: "write", path: deadLetterPath, errno: errno)
+        }
+        // The batch's acknowledgement covers this entry's sequence number.
+    }
+
+    public func depth() async throws -> LedgerQueueDepth {
+        store.ledgerDepth
+    }
+}
+
+/// Minimal JSON string quoting for dead-letter lines.
+enum JSONText {
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

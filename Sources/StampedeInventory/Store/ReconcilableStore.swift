@@ -1,0 +1,32 @@
+/// A store the ledger can be reconciled with: it lists each item's counters with the generation they belong to.
+public protocol ReconcilableStore: InventoryStore {
+    /// Every item's generation and counters.
+    func itemStates() async throws -> [ItemState]
+}
+
+/// An item's counters with the generation they belong to.
+public struct ItemState: Sendable, Hashable {
+    public var sku: String
+    public var generation: UInt64
+    /// The stock the generation started with.
+    public var initialStock: Int64
+    public var stock: Int64
+    public var sold: Int64
+
+    public init(sku: String, generation: UInt64, initialStock: Int64, stock: Int64, sold: Int64) {
+        self.sku = sku
+        self.generation = generation
+        self.initialStock = initialStock
+        self.stock = stock
+        self.sold = sold
+    }
+}
+
+/// What a repair did.
+public enum RepairOutcome: Sendable, Hashable {
+    case repaired
+    /// The item is gone or was reset since it was read; nothing changed.
+    case generationChanged
+    /// `sold` is negative or above the generation's initial stock; nothing changed.
+    case invalidSold
+}

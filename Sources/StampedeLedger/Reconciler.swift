@@ -1,0 +1,132 @@
+import StampedeInventory
+import StampedeTelemetry
+
+/// Compares each SKU's sold units in the hot store (Redis or embedded) with the ledger, and can repair the hot
+/// store from the ledger.
+///
+/// The ledger wins: its rows are committed to PostgreSQL and every sale reaches it through the queue, while the
+/// hot store can lose its tail (Redis without `appendfsync always`, a failover to a lagging replica, a manual
+/// edit). A hot store that counts fewer sales than the ledger would sell units twice. Drift is only meaningful
+/// once the queue is drained: entries still queued are sales the ledger does not have yet, so ``repair`` refuses
+/// to run while the queue holds entries.
+public struct Reconciler: Sendable {
+    let store: any ReconcilableStore
+    let ledger: PostgresLedger
+    let queue: (any LedgerQueue)?
+
+    public init(store: any ReconcilableStore, ledger: PostgresLedger, queue: (any LedgerQueue)?) {
+        self.store = store
+        self.ledger = ledger
+        self.queue = queue
+    }
+
+    /// Reads both sides (the queue depth first, so entries queued meanwhile show as drift rather than hide it).
+    public func compare() async throws -> Reconciliation {
+        let depth = try await queue?.depth()
+        let hot = try await store.itemStates()
+        let ledgerTotals = try await ledger.totals()
+        var byLedger: [String: LedgerItemTotals] = [:]
+        for total in ledgerTotals { byLedger[total.sku] = total }
+        var rows: [ReconciliationRow] = []
+        for state in hot {
+            rows.append(
+                ReconciliationRow(sku: state.sku, store: state, ledger: byLedger.removeValue(forKey: state.sku))
+            )
+        }
+        for total in byLedger.values { rows.append(ReconciliationRow(sku: total.sku, store: nil, ledger: total)) }
+        rows.sort { $0.sku < $1.sku }
+        return Reconciliation(rows: rows, queuedEntries: depth?.entries)
+    }
+
+    /// Publishes the drift of `reconciliation` as metrics.
+    public static func record(_ reconciliation: Reconciliation, metrics: LedgerMetrics) {
+        var drift: [String: Int64] = [:]
+        for row in reconciliation.rows where row.status != .inSync { drift[row.sku] = row.driftUnits }
+        metrics.recordDrift(drift)
+    }
+
+    /// Sets every drifting SKU's sold units to the ledger's. Only SKUs at the same generation on both sides are
+    /// repaired; a generation mismatch (a reset the ledger has not seen) needs the queue to drain first.
+    public func repair(
+        _ reconciliation: Reconciliation,
+        using repairItem: @Sendable (String, UInt64, Int64) async throws -> RepairOutcome
+    ) async throws -> [String: RepairOutcome] {
+        guard reconciliation.queuedEntries ?? 0 == 0 else {
+            throw LedgerConfigurationError(
+                "refusing to repair: \(reconciliation.queuedEntries!) entries are still queued for the ledger"
+            )
+        }
+        var outcomes: [String: RepairOutcome] = [:]
+        for row in reconciliation.rows where row.status == .drift {
+            guard let ledger = row.ledger else { continue }
+            outcomes[row.sku] = try await repairItem(row.sku, ledger.generation, ledger.sold)
+        }
+        return outcomes
+    }
+}
+
+/// Both sides of every SKU.
+public struct Reconciliation: Sendable {
+    public var rows: [ReconciliationRow]
+    /// Entries still in the queue when the comparison started (nil when the queue was not consulted).
+    public var queuedEntries: Int?
+
+    public var drifting: [ReconciliationRow] { rows.filter { $0.status != .inSync } }
+
+    /// A fixed-width table of the drifting SKUs (all SKUs with `all`), for the terminal.
+    public func table(all: Bool = false) -> String {
+        let shown = all ? rows : drifting
+        var lines = [
+            Self.line("SKU", "STATUS", "STORE GEN", "STORE SOLD", "STORE STOCK", "LEDGER GEN", "LEDGER SOLD", "DRIFT")
+        ]
+        for row in shown {
+            lines.append(
+                Self.line(
+                    row.sku,
+                    row.status.rawValue,
+                    row.store.map { "\($0.generation)" } ?? "-",
+                    row.store.map { "\($0.sold)" } ?? "-",
+                    row.store.map { "\($0.stock)" } ?? "-",
+                    row.ledger.map { "\($0.generation)" } ?? "-",
+                    row.ledger.map { "\($0.sold)" } ?? "-",
+                    "\(row.driftUnits)"
+                )
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func line(_ columns: String...) -> String {
+        let widths = [24, 20, 10, 12, 12, 11, 12, 8]
+        return zip(columns, widths).map { column, width in
+            column.count >= width ? column + " " : column + String(repeating: " ", count: width - column.count)
+        }.joined()
+    }
+}
+
+/// One SKU on both sides.
+public struct ReconciliationRow: Sendable, Hashable {
+    public enum Status: String, Sendable {
+        case inSync = "in_sync"
+        /// Same generation, different sold units.
+        case drift
+        /// The sides are at different generations (a reset not yet in the ledger, or lost).
+        case generationMismatch = "generation_mismatch"
+        case missingInLedger = "missing_in_ledger"
+        case missingInStore = "missing_in_store"
+    }
+
+    public var sku: String
+    public var store: ItemState?
+    public var ledger: LedgerItemTotals?
+
+    public var status: Status {
+        guard let store else { return .missingInStore }
+        guard let ledger else { return .missingInLedger }
+        guard store.generation == ledger.generation else { return .generationMismatch }
+        return store.sold == ledger.sold ? .inSync : .drift
+    }
+
+    /// Store sold minus ledger sold (positive: the store counts sales the ledger lacks).
+    public var driftUnits: Int64 { (store?.sold ?? 0) - (ledger?.sold ?? 0) }
+}

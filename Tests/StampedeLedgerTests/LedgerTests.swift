@@ -1,0 +1,317 @@
+import Logging
+import MetricsTestKit
+import StampedeInventory
+import StampedeInventoryRedis
+import StampedeLedger
+import StampedeRedis
+import StampedeTelemetry
+import StampedeTestSupport
+import Testing
+
+/// The write-behind ledger against real servers: PostgreSQL (its own cluster) and Redis.
+@Suite("Ledger: queue, worker, PostgreSQL, reconciliation", .serialized)
+struct LedgerTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "ledger-test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Runs `body` with a migrated ledger on a fresh PostgreSQL, whose pool runs meanwhile.
+    func withLedger(_ body: (PostgresLedger, PostgresServerProcess) async throws -> Void) async throws {
+        let postgres = try await PostgresServerProcess.start()
+        let ledger = PostgresLedger(
+            configuration: try PostgresLedgerConfiguration(url: postgres.url),
+            logger: Self.logger
+        )
+        let pool = Task { await ledger.run() }
+        do {
+            try await ledger.migrate()
+            try await body(ledger, postgres)
+        } catch {
+            pool.cancel()
+            await postgres.destroy()
+            throw error
+        }
+        pool.cancel()
+        await postgres.destroy()
+    }
+
+    func makeRedisStore(
+        _ redis: RedisServerProcess,
+        ledgerBacklogMax: Int = 100_000
+    ) throws -> (RedisClient, RedisInventoryStore) {
+        let client = try RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Self.logger)
+        let store = RedisInventoryStore(
+            client: client,
+            configuration: .init(soldOutCacheTTL: .zero, ledgerBacklogMax: ledgerBacklogMax),
+            logger: Self.logger
+        )
+        return (client, store)
+    }
+
+    func queue(_ client: RedisClient, consumer: String = "w1", claimIdle: Duration = .seconds(30)) -> RedisLedgerQueue {
+        RedisLedgerQueue(
+            client: client,
+            configuration: .init(consumer: consumer, claimIdle: claimIdle),
+            logger: Self.logger
+        )
+    }
+
+    /// Runs a worker until the queue is empty (or `timeout`), then stops it.
+    func drain(
+        _ queue: any LedgerQueue,
+        _ ledger: PostgresLedger,
+        metrics: TestMetrics = TestMetrics(),
+        batchMax: Int = 100,
+        timeout: Duration = .seconds(30)
+    ) async throws {
+        let worker = LedgerWorker(
+            queue: queue,
+            ledger: ledger,
+            configuration: .init(batchMax: batchMax, readWait: .milliseconds(50), depthInterval: .milliseconds(50)),
+            metrics: LedgerMetrics(factory: metrics),
+            tracer: nil,
+            logger: Self.logger
+        )
+        let running = Task { await worker.run() }
+        let deadline = ContinuousClock.now + timeout
+        while try await queue.depth().entries > 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        worker.stop()
+        await running.value
+        #expect(try await queue.depth().entries == 0, "the worker drained the queue")
+    }
+
+    func count(_ postgres: PostgresServerProcess, _ sql: String) throws -> Int {
+        Int(try postgres.psql(sql)) ?? -1
+    }
+
+    @Test func migrationsRunOnceAndRedeliveredEntriesAreWrittenOnce() async throws {
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            #expect(try await ledger.migrate() == 1, "a second start finds the schema in place")
+            let order = OrderRecord(
+                orderID: "o1",
+                sku: "A",
+                userID: "u1",
+                amount: 2,
+                oldStock: 10,
+                newStock: 8,
+                timestampMilliseconds: 1_700_000_000_000,
+                generation: 1,
+                released: false
+            )
+            let entries = [
+                LedgerEntry(
+                    id: "1",
+                    event: .item(
+                        sku: "A",
+                        generation: 1,
+                        config: ItemConfig(stock: 10, limitPerUser: 3, rateWindowMilliseconds: 0),
+                        timestampMilliseconds: 1_700_000_000_000
+                    ),
+                    traceParent: nil
+                ),
+                LedgerEntry(id: "2", event: .sale(order), traceParent: nil),
+                LedgerEntry(
+                    id: "3",
+                    event: .release(
+                        orderID: "o1",
+                        sku: "A",
+                        generation: 1,
+                        amount: 2,
+                        timestampMilliseconds: 1_700_000_000_500
+                    ),
+                    traceParent: nil
+                ),
+            ]
+            #expect(try await ledger.write(entries) == 3)
+            #expect(try await ledger.write(entries) == 0, "a redelivered batch adds nothing")
+            #expect(
+                try postgres.psql("SELECT order_id, sku, user_id, amount, old_stock, new_stock FROM sales")
+                    == "o1|A|u1|2|10|8"
+            )
+            #expect(try postgres.psql("SELECT limit_per_user FROM items") == "3")
+            #expect(try await ledger.totals() == [LedgerItemTotals(sku: "A", generation: 1, initialStock: 10, sold: 0)])
+        }
+    }
+
+    @Test func everyRedisSaleAndReleaseReachesTheLedgerExactlyOnce() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 300, rateWindowMilliseconds: 0))
+            // 500 orders, each sent twice, for 300 units; then 20 releases, one of them twice.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        _ = try await store.deduct(
+                            DeductRequest(sku: "HOT", userID: "u\(index / 2)", orderID: "o\(index / 2)", amount: 1)
+                        )
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var sold: [String] = []
+            for index in 0..<500 where try await store.log(orderID: "o\(index)") != nil { sold.append("o\(index)") }
+            #expect(sold.count == 300)
+            for order in sold.prefix(20) { _ = try await store.release(orderID: order) }
+            _ = try await store.release(orderID: sold[0])
+            let metrics = TestMetrics()
+            try await drain(queue(client), ledger, metrics: metrics)
+            #expect(try count(postgres, "SELECT count(*) FROM sales") == 300)
+            #expect(try count(postgres, "SELECT count(DISTINCT order_id) FROM sales") == 300)
+            #expect(try count(postgres, "SELECT count(*) FROM releases") == 20)
+            #expect(try count(postgres, "SELECT count(*) FROM items") == 1)
+            let item = try #require(try await store.item(sku: "HOT"))
+            #expect(
+                try await ledger.totals() == [
+                    LedgerItemTotals(sku: "HOT", generation: 1, initialStock: 300, sold: item.sold)
+                ]
+            )
+            #expect(try await client.xlen("stampede:ledger") == 0, "acknowledged entries are deleted")
+            let written = try metrics.expectCounter(LedgerMetrics.entries, [("result", "written")]).totalValue
+            #expect(written == 321)
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func entriesOfAWorkerThatDiedAreClaimedByAnother() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            for index in 0..<50 {
+                _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+            }
+            // The first worker takes a batch and dies before acknowledging it.
+            let taken = try await queue(client, consumer: "dead").next(max: 40, wait: .zero)
+            #expect(taken.count == 40)
+            let survivor = queue(client, consumer: "alive", claimIdle: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(300))
+            try await drain(survivor, ledger)
+            #expect(try count(postgres, "SELECT count(*) FROM sales") == 50)
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func poisonEntriesGoToTheDeadLetterStreamAndTheRestIsWritten() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "good-1", amount: 1))
+            // Not a ledger entry at all, and a well-formed one PostgreSQL refuses (a NUL byte in text).
+            _ = try await client.xadd("stampede:ledger", fields: [("k", "sale"), ("junk", "1")])
+            _ = try await client.xadd(
+                "stampede:ledger",
+                fields: [
+                    ("k", "sale"), ("o", "bad\u{0}order"), ("s", "A"), ("u", "u"), ("a", "1"), ("os", "5"), ("ns", "4"),
+                    ("t", "1700000000000"), ("g", "1"),
+                ]
+            )
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "good-2", amount: 1))
+            let metrics = TestMetrics()
+            try await drain(queue(client), ledger, metrics: metrics)
+            #expect(
+                try postgres.psql("SELECT string_agg(order_id, ',' ORDER BY order_id) FROM sales") == "good-1,good-2"
+            )
+            #expect(try await client.xlen("stampede:ledger:dead") == 2)
+            #expect(try metrics.expectCounter(LedgerMetrics.deadLetters).totalValue == 1, "one refused by PostgreSQL")
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func aFullLedgerStreamRefusesWritesAndChangesNothing() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis, ledgerBacklogMax: 3)
+        _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+        _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o1", amount: 1))
+        _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o2", amount: 1))
+        await #expect(throws: InventoryStoreError.self) {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o3", amount: 1))
+        }
+        do {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o3", amount: 1))
+        } catch let error as InventoryStoreError {
+            #expect(error.code == .ledgerBacklogFull)
+        }
+        #expect(try await store.item(sku: "A")?.stock == 8)
+        #expect(try await store.log(orderID: "o3") == nil)
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func theEmbeddedJournalKeepsUnsentEntriesAcrossRestartsAndCompaction() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path, ledgerBacklogMax: 1000)
+        var store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
+        _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+        for index in 0..<30 {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+        }
+        _ = try await store.release(orderID: "o0")
+        #expect(store.ledgerDepth.entries == 32)
+        await store.close()
+        // Reopening compacts the journal into a snapshot; the 32 entries survive in its pending section.
+        store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
+        #expect(store.ledgerDepth.entries == 32)
+        let first = store.ledgerEntries(max: 10)
+        try store.acknowledgeLedger(through: UInt64(first.last!.id)!)
+        #expect(store.ledgerDepth.entries == 22)
+        await store.close()
+        store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
+        #expect(store.ledgerDepth.entries == 22, "the acknowledgement is durable too")
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            try await drain(EmbeddedLedgerQueue(store: store, dataDirectory: directory.path), ledger)
+            #expect(try count(postgres, "SELECT count(*) FROM sales") == 21, "sales o9…o29 (o0…o8 were acknowledged)")
+            #expect(try count(postgres, "SELECT count(*) FROM releases") == 1)
+        }
+        await store.close()
+        store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
+        #expect(store.ledgerDepth.entries == 0)
+        await store.close()
+    }
+
+    @Test func reconciliationFindsInjectedDriftAndRepairsItFromTheLedger() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, _: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            _ = try await store.putItem(sku: "B", config: ItemConfig(stock: 50, rateWindowMilliseconds: 0))
+            for index in 0..<10 {
+                _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "a\(index)", amount: 1))
+            }
+            for index in 0..<5 {
+                _ = try await store.deduct(DeductRequest(sku: "B", userID: "u", orderID: "b\(index)", amount: 1))
+            }
+            let redisQueue = queue(client)
+            try await drain(redisQueue, ledger)
+            let reconciler = Reconciler(store: store, ledger: ledger, queue: redisQueue)
+            #expect(try await reconciler.compare().drifting.isEmpty)
+            // Redis "forgets" three sales of A (as after a crash with appendfsync everysec).
+            _ = try await client.send(RedisCommand("HSET", "stampede:item:A", "stock", "93", "sold", "7"))
+            let drift = try await reconciler.compare()
+            #expect(drift.drifting.map(\.sku) == ["A"])
+            #expect(drift.drifting.first?.driftUnits == -3)
+            #expect(drift.table().contains("drift"))
+            let metrics = TestMetrics()
+            Reconciler.record(drift, metrics: LedgerMetrics(factory: metrics))
+            #expect(try metrics.expectGauge(LedgerMetrics.driftUnits, [("sku", "A")]).lastValue == -3)
+            let outcomes = try await reconciler.repair(drift) {
+                try await store.repairItem(sku: $0, generation: $1, sold: $2)
+            }
+            #expect(outcomes == ["A": .repaired])
+            #expect(try await reconciler.compare().drifting.isEmpty)
+            let item = try #require(try await store.item(sku: "A"))
+            #expect(item.stock == 90 && item.sold == 10)
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+}
