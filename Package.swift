@@ -195,6 +195,7 @@ let package = Package(
             dependencies: [
                 "stampede",
                 "StampedeTestSupport",
+                "StampedeRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
