@@ -36,7 +36,11 @@ struct LedgerModeTests {
     }
 
     /// Waits until the ledger holds `count` sales (or the timeout), then returns the order ids it holds.
-    static func ledgerOrders(_ postgres: PostgresServerProcess, expecting count: Int, timeout: Duration) async throws -> Set<String> {
+    static func ledgerOrders(
+        _ postgres: PostgresServerProcess,
+        expecting count: Int,
+        timeout: Duration
+    ) async throws -> Set<String> {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (Int(try postgres.psql("SELECT count(*) FROM sales")) ?? 0) >= count { break }
@@ -77,7 +81,10 @@ struct LedgerModeTests {
         let acked = Set(acknowledged.orders.withLock { $0.keys })
         let inLedger = try await Self.ledgerOrders(postgres, expecting: acked.count, timeout: .seconds(90))
         #expect(acked.count > 1000)
-        #expect(inLedger == acked, "missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count)")
+        #expect(
+            inLedger == acked,
+            "missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count)"
+        )
         #expect(Int(try postgres.psql("SELECT count(*) FROM sales")) == acked.count, "each sale once")
         let lagged = try postgres.psql("SELECT count(*) FROM sales WHERE recorded_at - sold_at > interval '20 seconds'")
         #expect((Int(lagged) ?? 0) > 0, "sales made during the outage were written after it")
@@ -140,19 +147,27 @@ struct LedgerModeTests {
                 }
                 try await group.waitForAll()
             }
-            let (status, metrics) = try await JSONClient(http: http, baseURL: worker.current.baseURL).sendText("/metrics")
+            let (status, metrics) = try await JSONClient(http: http, baseURL: worker.current.baseURL).sendText(
+                "/metrics"
+            )
             #expect(status == 200 && metrics.contains("ledger_queue_depth"))
         }
         let acked = Set(acknowledged.orders.withLock { $0.keys })
         let inLedger = try await Self.ledgerOrders(postgres, expecting: acked.count, timeout: .seconds(60))
         #expect(acked.count > 500)
-        #expect(inLedger == acked, "missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count)")
+        #expect(
+            inLedger == acked,
+            "missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count)"
+        )
         #expect(Int(try postgres.psql("SELECT count(*) FROM sales")) == acked.count)
 
         // Reconciliation: in sync, then Redis loses 5 sales, then repaired from the ledger.
         let reconcile = ["reconcile", "--redis", redis.url, "--postgres", postgres.url]
         #expect(try runStampede(reconcile).status == 0)
-        let redisClient = try RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: .init(label: "test"))
+        let redisClient = try RedisClient(
+            configuration: try RedisConfiguration(url: redis.url),
+            logger: .init(label: "test")
+        )
         let sold = try #require(try await redisClient.send(RedisCommand("HGET", "stampede:item:HOT", "sold")).int64)
         _ = try await redisClient.send(
             RedisCommand("HSET", "stampede:item:HOT", "sold", "\(sold - 5)", "stock", "\(10_000_000 - sold + 5)")

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Ledger throughput and end-to-end lag under the deduct load, Redis mode, in one run.
+# Usage: bench/ledger.sh [duration_seconds] [connections]   (needs wrk, redis-server, Debian's postgresql)
+#
+# 1. POST deduct on `stampede serve --redis` without a ledger: the deduct throughput to keep up with.
+# 2. The same with `--postgres` (worker in-process): deduct throughput, then sales/s written to
+#    PostgreSQL over the load, lag p50/p99 (recorded_at - sold_at) and the time to drain after the load.
+# Redis runs with appendonly yes, appendfsync always; PostgreSQL is a fresh cluster with default settings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-15}"
+connections="${2:-64}"
+redis_port="${BENCH_REDIS_PORT:-16398}"
+pg_port="${BENCH_PG_PORT:-15439}"
+http="${BENCH_PORT:-18097}"
+work="$(mktemp -d)"
+chmod 755 "$work"
+pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+swift build -c release --product stampede >/dev/null
+bin="$(swift build -c release --show-bin-path)/stampede"
+
+mkdir -p "$work/pg" && [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+as_pg "$pgbin/initdb" -D "$work/pg/data" -U stampede --auth=trust --no-sync -E UTF8 >/dev/null
+as_pg "$pgbin/pg_ctl" start -D "$work/pg/data" -w -l "$work/pg/log" \
+  -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1" >/dev/null
+"$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U stampede -d postgres -qc 'CREATE DATABASE stampede'
+psql_q() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U stampede -d stampede -Atc "$1"; }
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
+  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+redis=$!
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  kill "$redis" 2>/dev/null
+  as_pg "$pgbin/pg_ctl" stop -D "$work/pg/data" -m fast >/dev/null 2>&1 || true
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() {
+  "$bin" serve --port "$http" --redis "redis://127.0.0.1:$redis_port/0" --log-level warning "$@" >"$work/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/health/ready" >/dev/null && break; sleep 0.1; done
+  curl -sf -X PUT "http://127.0.0.1:$http/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
+    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+}
+run_wrk() { wrk -t2 -c"$connections" -d"${duration}s" --latency -s bench/deduct.lua "http://127.0.0.1:$http"; }
+
+echo "== machine: $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "== 1. Redis mode, no ledger"
+start
+run_wrk | grep -E "Requests/sec|99%"
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+redis-cli -p "$redis_port" FLUSHALL >/dev/null
+
+echo "== 2. Redis mode + PostgreSQL ledger (worker in-process)"
+start --postgres "postgres://stampede@127.0.0.1:$pg_port/stampede?sslmode=disable" --reconcile-interval-s 0
+for _ in $(seq 100); do psql_q "SELECT 1 FROM items LIMIT 1" 2>/dev/null | grep -q 1 && break; sleep 0.1; done
+begin=$(date +%s.%N)
+run_wrk | grep -E "Requests/sec|99%"
+end=$(date +%s.%N)
+for _ in $(seq 600); do
+  [ "$(redis-cli -p "$redis_port" XLEN stampede:ledger)" = 0 ] && break; sleep 0.1
+done
+drained=$(date +%s.%N)
+psql_q "SELECT 'sales written: ' || count(*) || ', during load: ' ||
+          round(count(*) FILTER (WHERE recorded_at <= to_timestamp($end)) / ($end - $begin)) || ' sales/s'
+        FROM sales"
+psql_q "SELECT 'lag ms p50 ' || round(1000 * extract(epoch from percentile_cont(0.5) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
+          || ', p99 ' || round(1000 * extract(epoch from percentile_cont(0.99) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
+          || ', max ' || round(1000 * extract(epoch from max(recorded_at - sold_at))) FROM sales"
+echo "drained $(echo "$drained - $end" | bc) s after the load ended"
