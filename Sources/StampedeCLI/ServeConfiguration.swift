@@ -77,7 +77,7 @@ public struct ServeConfiguration: Sendable, Equatable {
         if let value = redisURL ?? environment["STAMPEDE_REDIS_URL"], !value.isEmpty {
             self.redisURL = value
         }
-        self.redisConnections = try Self.integer(
+        self.redisConnections = try ConfigurationError.integer(
             redisConnections,
             environment,
             "STAMPEDE_REDIS_CONNECTIONS",
@@ -85,7 +85,7 @@ public struct ServeConfiguration: Sendable, Equatable {
             1...256,
             default: 4
         )
-        self.redisTimeoutMilliseconds = try Self.integer(
+        self.redisTimeoutMilliseconds = try ConfigurationError.integer(
             redisTimeoutMilliseconds,
             environment,
             "STAMPEDE_REDIS_TIMEOUT_MS",
@@ -99,7 +99,7 @@ public struct ServeConfiguration: Sendable, Equatable {
             }
             self.redisKeyPrefix = value
         }
-        self.redisCoalescedCalls = try Self.integer(
+        self.redisCoalescedCalls = try ConfigurationError.integer(
             redisCoalescedCalls,
             environment,
             "STAMPEDE_REDIS_COALESCED_CALLS",
@@ -107,7 +107,7 @@ public struct ServeConfiguration: Sendable, Equatable {
             1...64,
             default: 4
         )
-        self.soldOutCacheMilliseconds = try Self.integer(
+        self.soldOutCacheMilliseconds = try ConfigurationError.integer(
             soldOutCacheMilliseconds,
             environment,
             "STAMPEDE_SOLD_OUT_CACHE_MS",
@@ -117,16 +117,6 @@ public struct ServeConfiguration: Sendable, Equatable {
         )
     }
 
-    private static func integer(
-        _ flag: Int?,
-        _ environment: [String: String],
-        _ variable: String,
-        _ name: String,
-        _ range: ClosedRange<Int>,
-        default defaultValue: Int
-    ) throws(ConfigurationError) -> Int {
-        try ConfigurationError.integer(flag, environment, variable, name, range, default: defaultValue)
-    }
 }
 
 extension ConfigurationError {

@@ -102,16 +102,17 @@ struct WorkerCommand: AsyncParsableCommand {
             isReady: { store.isReady && service.isMigrated },
             host: settings.host,
             port: settings.port,
-            logger: logger
-        ) { port in
-            logger.info(
-                "worker ready",
-                metadata: [
-                    "port": "\(port)", "consumer": "\(ledger.workerName)",
-                    "redis": "\(client.configuration.displayAddress)",
-                ]
-            )
-        }
+            logger: logger,
+            onServerRunning: { port in
+                logger.info(
+                    "worker ready",
+                    metadata: [
+                        "port": "\(port)", "consumer": "\(ledger.workerName)",
+                        "redis": "\(client.configuration.displayAddress)",
+                    ]
+                )
+            }
+        )
         let services: [any Service] =
             telemetry.services + [
                 RedisStoreService(store: store, client: client), service, app, ReadinessService(readiness: readiness),

@@ -237,6 +237,7 @@ struct LedgerTests {
         }
         do {
             _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o3", amount: 1))
+            Issue.record("a deduct past the ledger bound was applied")
         } catch let error as InventoryStoreError {
             #expect(error.code == .ledgerBacklogFull)
         }
