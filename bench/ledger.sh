@@ -3,8 +3,10 @@
 # Usage: bench/ledger.sh [duration_seconds] [connections]   (needs wrk, redis-server, Debian's postgresql)
 #
 # 1. POST deduct on `stampede serve --redis` without a ledger: the deduct throughput to keep up with.
-# 2. The same with `--postgres` (worker in-process): deduct throughput, then sales/s written to
-#    PostgreSQL over the load, lag p50/p99 (recorded_at - sold_at) and the time to drain after the load.
+# 2. The same with the ledger stream on but no worker: what writing the stream costs; leaves a backlog.
+# 3. `stampede worker` alone drains that backlog: the ledger's capacity in sales/s.
+# 4. `serve --postgres` with the worker in-process under the load: deduct throughput, sales/s written
+#    during the load, lag p50/p99 (recorded_at - sold_at) and the time to drain after the load.
 # Redis runs with appendonly yes, appendfsync always; PostgreSQL is a fresh cluster with default settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +33,10 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --app
   --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
 redis=$!
 server=""
+worker=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$worker" ] && kill "$worker" 2>/dev/null
   kill "$redis" 2>/dev/null
   as_pg "$pgbin/pg_ctl" stop -D "$work/pg/data" -m fast >/dev/null 2>&1 || true
   wait 2>/dev/null
@@ -50,21 +54,44 @@ start() {
 run_wrk() { wrk -t2 -c"$connections" -d"${duration}s" --latency -s bench/deduct.lua "http://127.0.0.1:$http"; }
 
 echo "== machine: $(nproc) cores, $(date -u +%Y-%m-%d)"
-echo "== 1. Redis mode, no ledger"
+pg_url="postgres://stampede@127.0.0.1:$pg_port/stampede?sslmode=disable"
+xlen() { redis-cli -p "$redis_port" XLEN stampede:ledger; }
+stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+
+echo "== 1. Redis mode, no ledger: the deduct throughput to keep up with"
 start
 run_wrk | grep -E "Requests/sec|99%"
-kill "$server"; wait "$server" 2>/dev/null || true; server=""
+stop_server
 redis-cli -p "$redis_port" FLUSHALL >/dev/null
 
-echo "== 2. Redis mode + PostgreSQL ledger (worker in-process)"
-start --postgres "postgres://stampede@127.0.0.1:$pg_port/stampede?sslmode=disable" --reconcile-interval-s 0
+echo "== 2. Redis mode, ledger stream written by the scripts, no worker: the cost of the stream"
+start --postgres "$pg_url" --no-ledger-worker
+run_wrk | grep -E "Requests/sec|99%"
+stop_server
+backlog=$(xlen)
+echo "queued: $backlog entries"
+
+echo "== 3. stampede worker alone drains that backlog: the ledger's capacity"
+begin=$(date +%s.%N)
+"$bin" worker --port 0 --redis "redis://127.0.0.1:$redis_port/0" --postgres "$pg_url" \
+  --reconcile-interval-s 0 --log-level warning >"$work/worker.log" 2>&1 &
+worker=$!
+for _ in $(seq 6000); do [ "$(xlen)" = 0 ] && break; sleep 0.05; done
+end=$(date +%s.%N)
+kill "$worker"; wait "$worker" 2>/dev/null || true; worker=""
+written=$(psql_q "SELECT count(*) FROM sales")
+echo "drained $written sales in $(printf %.2f "$(echo "$end - $begin" | bc)") s (incl. start-up):" \
+  "$(echo "$written / ($end - $begin)" | bc) sales/s"
+redis-cli -p "$redis_port" FLUSHALL >/dev/null
+psql_q "TRUNCATE sales, releases, items" >/dev/null
+
+echo "== 4. Redis mode + PostgreSQL ledger, worker in-process, under load: throughput and lag"
+start --postgres "$pg_url" --reconcile-interval-s 0
 for _ in $(seq 100); do psql_q "SELECT 1 FROM items LIMIT 1" 2>/dev/null | grep -q 1 && break; sleep 0.1; done
 begin=$(date +%s.%N)
 run_wrk | grep -E "Requests/sec|99%"
 end=$(date +%s.%N)
-for _ in $(seq 600); do
-  [ "$(redis-cli -p "$redis_port" XLEN stampede:ledger)" = 0 ] && break; sleep 0.1
-done
+for _ in $(seq 600); do [ "$(xlen)" = 0 ] && break; sleep 0.1; done
 drained=$(date +%s.%N)
 psql_q "SELECT 'sales written: ' || count(*) || ', during load: ' ||
           round(count(*) FILTER (WHERE recorded_at <= to_timestamp($end)) / ($end - $begin)) || ' sales/s'
@@ -72,4 +99,4 @@ psql_q "SELECT 'sales written: ' || count(*) || ', during load: ' ||
 psql_q "SELECT 'lag ms p50 ' || round(1000 * extract(epoch from percentile_cont(0.5) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
           || ', p99 ' || round(1000 * extract(epoch from percentile_cont(0.99) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
           || ', max ' || round(1000 * extract(epoch from max(recorded_at - sold_at))) FROM sales"
-echo "drained $(echo "$drained - $end" | bc) s after the load ended"
+echo "drained $(printf %.2f "$(echo "$drained - $end" | bc)") s after the load ended"
