@@ -13,6 +13,9 @@ public struct LedgerSettings: Sendable, Equatable {
     public var backlogMax = 1_000_000
     /// `--ledger-batch` / `STAMPEDE_LEDGER_BATCH`, default 1000: entries per transaction.
     public var batchMax = 1000
+    /// `--ledger-linger-ms` / `STAMPEDE_LEDGER_LINGER_MS`, default 50 (0 = none): after a batch that was not full,
+    /// the worker waits this long from its read before reading again, so entries gather into larger batches.
+    public var lingerMilliseconds = 50
     /// `--worker-name` / `STAMPEDE_WORKER_NAME`, default the host name: the consumer name in Redis mode.
     public var workerName = ProcessInfo.processInfo.hostName
     /// `--ledger-claim-idle-ms` / `STAMPEDE_LEDGER_CLAIM_IDLE_MS`, default 30000: entries another worker left
@@ -29,6 +32,7 @@ public struct LedgerSettings: Sendable, Equatable {
         runsWorker: Bool?,
         backlogMax: Int?,
         batchMax: Int?,
+        lingerMilliseconds: Int?,
         workerName: String?,
         claimIdleMilliseconds: Int?,
         reconcileIntervalSeconds: Int?,
@@ -67,6 +71,14 @@ public struct LedgerSettings: Sendable, Equatable {
             "ledger-batch",
             1...4096,
             default: 1000
+        )
+        self.lingerMilliseconds = try ConfigurationError.integer(
+            lingerMilliseconds,
+            environment,
+            "STAMPEDE_LEDGER_LINGER_MS",
+            "ledger-linger-ms",
+            0...10_000,
+            default: 50
         )
         if let value = workerName ?? environment["STAMPEDE_WORKER_NAME"] {
             guard !value.isEmpty, value.utf8.count <= 128 else {

@@ -126,7 +126,10 @@ struct OpenedStore: CustomStringConvertible {
             ? LedgerWorker(
                 queue: queue,
                 ledger: ledger,
-                configuration: .init(batchMax: settings.batchMax),
+                configuration: .init(
+                    batchMax: settings.batchMax,
+                    linger: .milliseconds(settings.lingerMilliseconds)
+                ),
                 metrics: metrics,
                 tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
                 logger: logger

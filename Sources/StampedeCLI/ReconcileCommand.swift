@@ -59,6 +59,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 runsWorker: nil,
                 backlogMax: nil,
                 batchMax: nil,
+                lingerMilliseconds: nil,
                 workerName: "reconcile",
                 claimIdleMilliseconds: nil,
                 reconcileIntervalSeconds: nil,

@@ -185,6 +185,14 @@ struct LedgerOptions: ParsableArguments {
     @Option(help: "Entries per ledger transaction. Env: STAMPEDE_LEDGER_BATCH. Default: 1000.")
     var ledgerBatch: Int?
 
+    @Option(
+        help: """
+            After a ledger batch that was not full, milliseconds from its read to the next read, so entries gather \
+            into larger batches (0: read again at once). Env: STAMPEDE_LEDGER_LINGER_MS. Default: 50.
+            """
+    )
+    var ledgerLingerMs: Int?
+
     @Option(help: "Consumer name of this worker (Redis mode). Env: STAMPEDE_WORKER_NAME. Default: the host name.")
     var workerName: String?
 
@@ -210,6 +218,7 @@ struct LedgerOptions: ParsableArguments {
             runsWorker: ledgerWorker,
             backlogMax: ledgerBacklogMax,
             batchMax: ledgerBatch,
+            lingerMilliseconds: ledgerLingerMs,
             workerName: workerName,
             claimIdleMilliseconds: ledgerClaimIdleMs,
             reconcileIntervalSeconds: reconcileIntervalS,

@@ -7,7 +7,9 @@ import Tracing
 /// Moves entries from the queue to the PostgreSQL ledger, in batches, until stopped.
 ///
 /// One batch at a time: read up to `batchMax` entries, write them in one transaction, and acknowledge them only
-/// after the commit. A failed write is retried (same batch) with exponential backoff and jitter, so PostgreSQL
+/// after the commit. After a batch that was not full the worker lets entries gather until `linger` has passed
+/// since that batch was read, so that under a steady load it writes few large batches rather than many small ones
+/// (each costs a queue read, a commit and an acknowledgement, whatever its size). A failed write is retried (same batch) with exponential backoff and jitter, so PostgreSQL
 /// being down only grows the queue, whose bound pushes back on the hot store. A batch PostgreSQL refuses as data
 /// (SQLSTATE 22/23) is written entry by entry, and the entries refused alone go to the dead-letter store.
 ///
@@ -18,6 +20,8 @@ public final class LedgerWorker: Sendable {
         public var batchMax: Int
         /// How long a read waits for entries before the loop checks for shutdown.
         public var readWait: Duration
+        /// After a batch that was not full, the least time from its read to the next read.
+        public var linger: Duration
         public var backoffMin: Duration
         public var backoffMax: Duration
         /// How often queue depth and age are published.
@@ -26,6 +30,7 @@ public final class LedgerWorker: Sendable {
         public init(
             batchMax: Int = 1000,
             readWait: Duration = .milliseconds(500),
+            linger: Duration = .milliseconds(50),
             backoffMin: Duration = .milliseconds(100),
             backoffMax: Duration = .seconds(5),
             depthInterval: Duration = .seconds(1)
@@ -33,6 +38,7 @@ public final class LedgerWorker: Sendable {
             precondition(batchMax >= 1 && batchMax <= 4096, "batchMax is from 1 to 4096")
             self.batchMax = batchMax
             self.readWait = readWait
+            self.linger = linger
             self.backoffMin = backoffMin
             self.backoffMax = backoffMax
             self.depthInterval = depthInterval
@@ -93,7 +99,9 @@ public final class LedgerWorker: Sendable {
 
     private func moveEntries() async {
         var backoff = Backoff(min: configuration.backoffMin, max: configuration.backoffMax)
+        let clock = ContinuousClock()
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            let readAt = clock.now
             let batch: [LedgerEntry]
             do {
                 batch = try await queue.next(max: configuration.batchMax, wait: configuration.readWait)
@@ -135,6 +143,9 @@ public final class LedgerWorker: Sendable {
                     logger.warning("cannot acknowledge ledger entries; retrying", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: backoff.next())
                 }
+            }
+            if batch.count < configuration.batchMax && !stopping.load(ordering: .relaxed) {
+                try? await Task.sleep(until: readAt + configuration.linger, clock: clock)
             }
         }
     }

@@ -64,17 +64,25 @@ struct LedgerTests {
         _ ledger: PostgresLedger,
         metrics: TestMetrics = TestMetrics(),
         batchMax: Int = 100,
-        timeout: Duration = .seconds(30)
+        linger: Duration = .zero,
+        timeout: Duration = .seconds(30),
+        whileRunning: () async throws -> Void = {}
     ) async throws {
         let worker = LedgerWorker(
             queue: queue,
             ledger: ledger,
-            configuration: .init(batchMax: batchMax, readWait: .milliseconds(50), depthInterval: .milliseconds(50)),
+            configuration: .init(
+                batchMax: batchMax,
+                readWait: .milliseconds(50),
+                linger: linger,
+                depthInterval: .milliseconds(50)
+            ),
             metrics: LedgerMetrics(factory: metrics),
             tracer: nil,
             logger: Self.logger
         )
         let running = Task { await worker.run() }
+        try await whileRunning()
         let deadline = ContinuousClock.now + timeout
         while try await queue.depth().entries > 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
@@ -173,6 +181,35 @@ struct LedgerTests {
             #expect(try await client.xlen("stampede:ledger") == 0, "acknowledged entries are deleted")
             let written = try metrics.expectCounter(LedgerMetrics.entries, [("result", "written")]).totalValue
             #expect(written == 321)
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func aLingeringWorkerWritesASteadyTrickleInFewBatches() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 1000, rateWindowMilliseconds: 0))
+            // 40 sales 25 ms apart, once to a worker that reads again at once, once to one that lingers 500 ms.
+            var batches: [Duration: Int] = [:]
+            for linger in [Duration.zero, .milliseconds(500)] {
+                _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "first-\(linger)", amount: 1))
+                let metrics = TestMetrics()
+                try await drain(queue(client), ledger, metrics: metrics, linger: linger) {
+                    for index in 0..<40 {
+                        try await Task.sleep(for: .milliseconds(25))
+                        let order = "o\(index)-\(linger)"
+                        _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: order, amount: 1))
+                    }
+                }
+                batches[linger] = try metrics.expectRecorder(LedgerMetrics.batchSize).values.count
+            }
+            #expect(try count(postgres, "SELECT count(*) FROM sales") == 82)
+            let eager = try #require(batches[.zero])
+            let lingering = try #require(batches[.milliseconds(500)])
+            #expect(eager > 12, "without linger a trickle is written almost entry by entry (\(eager) batches)")
+            #expect(lingering <= 6, "a 1 s trickle fits in a few 500 ms batches (\(lingering) batches)")
         }
         await client.shutdown()
         await redis.stop()
