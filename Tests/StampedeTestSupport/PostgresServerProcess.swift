@@ -40,6 +40,15 @@ public final class PostgresServerProcess: Sendable {
         self.binDirectory = bin
     }
 
+    /// A test that fails midway drops its server without destroying it: an immediate shutdown (SIGQUIT to the
+    /// postmaster) so it does not outlive the test run. After ``destroy()`` there is no pid file and nothing to do.
+    deinit {
+        guard let text = try? String(contentsOfFile: dataPath + "/postmaster.pid", encoding: .utf8),
+            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), pid > 0
+        else { return }
+        kill(pid, SIGQUIT)
+    }
+
     /// Starts the stopped server again on the same port and data.
     public func startServer() async throws {
         try Self.runAsServerUser(

@@ -39,6 +39,12 @@ public final class RedisServerProcess: Sendable {
         self.output = output
     }
 
+    /// A test that fails midway drops its server without stopping it: kill it so it does not outlive the test run.
+    deinit {
+        let process = self.process.withLock { $0 }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
     public var log: String { output.text.withLock { $0 } }
 
     /// Kills the server with SIGKILL (no shutdown save) and waits for it to exit.

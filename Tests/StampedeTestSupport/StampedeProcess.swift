@@ -62,6 +62,11 @@ public final class StampedeProcess: Sendable {
         self.port = port
     }
 
+    /// A test that fails midway drops its process without stopping it: kill it so it does not outlive the test run.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Everything the process wrote so far.
     public var log: String { output.text.withLock { $0 } }
 
