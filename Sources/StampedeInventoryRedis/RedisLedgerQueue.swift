@@ -7,7 +7,8 @@ import Synchronization
 /// The ledger queue in Redis mode: the `{p}ledger` stream, read through the consumer group `ledger`.
 ///
 /// The deduct, put and release scripts append entries atomically with the change. A worker reads new entries
-/// with `XREADGROUP`; on start it first takes back its own unacknowledged ones (`XREADGROUP … 0`), and it
+/// with `XREADGROUP`; on start, and after a failed read, it first takes back its own unacknowledged ones
+/// (`XREADGROUP … 0`: a read whose reply was lost still delivered its entries), and it
 /// periodically claims entries another worker left pending longer than `claimIdle` (`XAUTOCLAIM`), so a worker
 /// killed mid-batch loses nothing. Acknowledged entries are deleted (`XACK` + `XDEL` in one script), so the
 /// stream's length is the backlog. Entries that do not decode, and entries the ledger refuses, move to the
@@ -39,7 +40,7 @@ public final class RedisLedgerQueue: LedgerQueue {
 
     private struct State {
         var groupReady = false
-        /// Read this consumer's own pending entries before new ones (after a start or a failed batch).
+        /// Read this consumer's own pending entries before new ones (after a start or a failed read).
         var resumePending = true
         var lastClaim: ContinuousClock.Instant?
     }
@@ -62,6 +63,18 @@ public final class RedisLedgerQueue: LedgerQueue {
 
     public func next(max: Int, wait: Duration) async throws -> [LedgerEntry] {
         precondition(max >= 1 && max <= 4096, "ledger batches are bounded")
+        do {
+            return try await read(max: max, wait: wait)
+        } catch {
+            // A read whose reply was lost (Redis died or the connection dropped after running it) has delivered
+            // entries to this consumer that it never saw: read its pending entries first next time, or they
+            // would wait for a claim after `claimIdle`.
+            state.withLock { $0.resumePending = true }
+            throw error
+        }
+    }
+
+    private func read(max: Int, wait: Duration) async throws -> [LedgerEntry] {
         let stream = keys.ledger
         let group = Self.group
         if !state.withLock({ $0.groupReady }) {
@@ -133,11 +146,6 @@ public final class RedisLedgerQueue: LedgerQueue {
     /// Dead letters so far (the length of the dead-letter stream).
     public func deadLetterCount() async throws -> Int {
         try await client.xlen(keys.ledgerDead)
-    }
-
-    /// After a failed batch, read this consumer's pending entries again before new ones.
-    public func resumePendingOnNextRead() {
-        state.withLock { $0.resumePending = true }
     }
 
     private func claimDue() -> Bool {

@@ -215,6 +215,83 @@ struct LedgerTests {
         await redis.stop()
     }
 
+    @Test func theWorkerRidesOutARedisRestartAndLosesNothing() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 1000, rateWindowMilliseconds: 0))
+            /// Deducts until Redis answers: a deduct sent as Redis died may have been applied, and its retry is
+            /// then answered from the order record.
+            func sell(_ order: String) async throws {
+                let deadline = ContinuousClock.now + .seconds(15)
+                while true {
+                    do {
+                        let outcome = try await store.deduct(
+                            DeductRequest(sku: "A", userID: "u", orderID: order, amount: 1)
+                        )
+                        #expect(outcome.isSuccess)
+                        return
+                    } catch  where ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+            let metrics = TestMetrics()
+            try await drain(queue(client), ledger, metrics: metrics) {
+                for index in 0..<100 { try await sell("before-\(index)") }
+                try await redis.kill()
+                // Longer than the client's 1 s command timeout: the worker's reads fail meanwhile.
+                try await Task.sleep(for: .seconds(3))
+                try await redis.restart()
+                for index in 0..<100 { try await sell("after-\(index)") }
+            }
+            #expect(try count(postgres, "SELECT count(*) FROM sales") == 200)
+            #expect(try count(postgres, "SELECT count(DISTINCT order_id) FROM sales") == 200)
+            var failures: Int64 = 0
+            for stage in ["read", "ack"] {
+                failures += try metrics.expectCounter(LedgerMetrics.failures, [("stage", stage)]).totalValue
+            }
+            #expect(failures >= 1, "the worker saw Redis gone (reading or acknowledging) and kept going")
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func entriesDeliveredByAReadWhoseReplyWasLostComeBackAtOnce() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+        let ledgerQueue = queue(client, consumer: "w1")
+        try await ledgerQueue.acknowledge(try await ledgerQueue.next(max: 100, wait: .zero))
+        for index in 0..<5 {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+        }
+        // Redis delivers the five to w1, but w1 never sees the reply; its next read fails (Redis is gone).
+        let delivered = try await client.xreadgroup(
+            "stampede:ledger",
+            group: RedisLedgerQueue.group,
+            consumer: "w1",
+            count: 100
+        )
+        #expect(delivered.count == 5)
+        try await redis.kill()
+        await #expect(throws: (any Error).self) { _ = try await ledgerQueue.next(max: 100, wait: .zero) }
+        try await redis.restart()
+        var entries: [LedgerEntry] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while entries.isEmpty && ContinuousClock.now < deadline {
+            // The claim of idle entries is 30 s away: only re-reading its own pending entries finds them now.
+            entries = (try? await ledgerQueue.next(max: 100, wait: .milliseconds(100))) ?? []
+        }
+        let orders = entries.map { entry -> String in
+            if case .sale(let order) = entry.event { return order.orderID }
+            return "not a sale"
+        }
+        #expect(orders == (0..<5).map { "o\($0)" })
+        await client.shutdown()
+        await redis.stop()
+    }
+
     @Test func entriesOfAWorkerThatDiedAreClaimedByAnother() async throws {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis)
