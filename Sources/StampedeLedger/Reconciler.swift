@@ -51,11 +51,7 @@ public struct Reconciler: Sendable {
         _ reconciliation: Reconciliation,
         using repairItem: @Sendable (String, UInt64, Int64) async throws -> RepairOutcome
     ) async throws -> [String: RepairOutcome] {
-        guard reconciliation.queuedEntries ?? 0 == 0 else {
-            throw LedgerConfigurationError(
-                "refusing to repair: \(reconciliation.queuedEntries!) entries are still queued for the ledger"
-            )
-        }
+        if let queued = reconciliation.queuedEntries, queued > 0 { throw RepairRefusedError(queuedEntries: queued) }
         var outcomes: [String: RepairOutcome] = [:]
         for row in reconciliation.rows where row.status == .drift {
             guard let ledger = row.ledger else { continue }

@@ -418,7 +418,15 @@ struct LedgerTests {
             let metrics = TestMetrics()
             Reconciler.record(drift, metrics: LedgerMetrics(factory: metrics))
             #expect(try metrics.expectGauge(LedgerMetrics.driftUnits, [("sku", "A")]).lastValue == -3)
-            let outcomes = try await reconciler.repair(drift) {
+            // While a sale is still queued the ledger is behind: repairing from it would take the sale back.
+            _ = try await store.deduct(DeductRequest(sku: "B", userID: "u", orderID: "b-queued", amount: 1))
+            let behind = try await reconciler.compare()
+            #expect(behind.queuedEntries == 1)
+            await #expect(throws: RepairRefusedError.self) {
+                _ = try await reconciler.repair(behind) { try await store.repairItem(sku: $0, generation: $1, sold: $2) }
+            }
+            try await drain(redisQueue, ledger)
+            let outcomes = try await reconciler.repair(try await reconciler.compare()) {
                 try await store.repairItem(sku: $0, generation: $1, sold: $2)
             }
             #expect(outcomes == ["A": .repaired])
