@@ -423,7 +423,9 @@ struct LedgerTests {
             let behind = try await reconciler.compare()
             #expect(behind.queuedEntries == 1)
             await #expect(throws: RepairRefusedError.self) {
-                _ = try await reconciler.repair(behind) { try await store.repairItem(sku: $0, generation: $1, sold: $2) }
+                _ = try await reconciler.repair(behind) {
+                    try await store.repairItem(sku: $0, generation: $1, sold: $2)
+                }
             }
             try await drain(redisQueue, ledger)
             let outcomes = try await reconciler.repair(try await reconciler.compare()) {
