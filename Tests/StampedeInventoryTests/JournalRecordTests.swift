@@ -32,6 +32,8 @@ struct JournalRecordTests {
                 )
             ),
             .release(orderID: "o", timestampMilliseconds: 10),
+            .ledgerAcknowledged(throughSeq: 77),
+            .traceContext(seq: 78, traceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
         ]
         for record in records {
             var bytes: [UInt8] = []
@@ -50,6 +52,17 @@ struct JournalRecordTests {
         }
         let unknown: [UInt8] = [99]
         #expect(throws: JournalDecodeError.self) { try unknown.withUnsafeBytes { try JournalRecord.decode($0) } }
+    }
+
+    @Test func onlyTraceParentsWithTheSampledFlagCountAsSampled() {
+        let base = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-"
+        #expect(LedgerTraceContext.isSampled(base + "01"))
+        #expect(LedgerTraceContext.isSampled(base + "03"))
+        #expect(LedgerTraceContext.isSampled(base + "0f"))
+        #expect(!LedgerTraceContext.isSampled(base + "00"))
+        #expect(!LedgerTraceContext.isSampled(base + "02"))
+        #expect(!LedgerTraceContext.isSampled(base + "0"), "too short")
+        #expect(!LedgerTraceContext.isSampled(base + "0x"))
     }
 
     @Test func crcMatchesTheStandardCheckValue() {

@@ -367,21 +367,39 @@ struct LedgerTests {
         let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path, ledgerBacklogMax: 1000)
         var store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
         _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+        // Two sales come from traced requests: o28 unsampled, o29 sampled (its trace context is kept on disk).
+        let trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-"
         for index in 0..<30 {
-            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+            let traceParent = index == 28 ? trace + "00" : index == 29 ? trace + "01" : nil
+            _ = try await store.deduct(
+                DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1, traceParent: traceParent)
+            )
         }
         _ = try await store.release(orderID: "o0")
         #expect(store.ledgerDepth.entries == 32)
+        func traceParents(_ store: EmbeddedInventoryStore) -> [String: String] {
+            var found: [String: String] = [:]
+            for entry in store.ledgerEntries(max: 100) {
+                if case .sale(let order) = entry.event, let traceParent = entry.traceParent {
+                    found[order.orderID] = traceParent
+                }
+            }
+            return found
+        }
+        #expect(traceParents(store) == ["o28": trace + "00", "o29": trace + "01"])
         await store.close()
-        // Reopening compacts the journal into a snapshot; the 32 entries survive in its pending section.
+        // Reopening replays the journal and compacts it into a snapshot; the 32 entries survive in its pending
+        // section, and the sampled trace context with them.
         store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
         #expect(store.ledgerDepth.entries == 32)
+        #expect(traceParents(store) == ["o29": trace + "01"])
         let first = store.ledgerEntries(max: 10)
         try store.acknowledgeLedger(through: UInt64(first.last!.id)!)
         #expect(store.ledgerDepth.entries == 22)
         await store.close()
         store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger)
         #expect(store.ledgerDepth.entries == 22, "the acknowledgement is durable too")
+        #expect(traceParents(store) == ["o29": trace + "01"], "read back from the snapshot's pending section")
         try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
             try await drain(EmbeddedLedgerQueue(store: store, dataDirectory: directory.path), ledger)
             #expect(try count(postgres, "SELECT count(*) FROM sales") == 21, "sales o9…o29 (o0…o8 were acknowledged)")

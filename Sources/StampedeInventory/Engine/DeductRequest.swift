@@ -4,7 +4,8 @@ public struct DeductRequest: Sendable, Hashable {
     public var userID: String
     public var orderID: String
     public var amount: Int64
-    /// The W3C `traceparent` of the request, carried into its ledger entry; set by stores with a ledger.
+    /// The W3C `traceparent` of the request, carried into its ledger entry. When nil, a store with a ledger takes
+    /// the current task's trace context.
     public var traceParent: String?
 
     public init(sku: String, userID: String, orderID: String, amount: Int64, traceParent: String? = nil) {

@@ -154,8 +154,8 @@ public struct InventoryEngine: Sendable {
             items[order.sku] = item
             order.released = true
             orders[orderID] = order
-        case .ledgerAcknowledged:
-            // Ledger progress, not inventory state: the data directory tracks it.
+        case .ledgerAcknowledged, .traceContext:
+            // Ledger progress and trace context, not inventory state: the data directory tracks them.
             break
         }
     }

@@ -15,7 +15,8 @@ import Darwin
 /// between the rename and the truncation replays nothing twice.
 ///
 /// With a ledger, the journal is also its queue: records not yet acknowledged by the ledger worker are kept in
-/// the snapshot's pending section (format 2) with their sequence numbers, so compaction never drops them.
+/// the snapshot's pending section (format 2) with their sequence numbers, so compaction never drops them, followed
+/// by the trace context records of those that came from sampled requests.
 struct DataDirectory {
     static let snapshotMagic: UInt64 = 0x5354_4D50_534E_4150  // "STMPSNAP"
     static let formatVersion: UInt64 = 2
@@ -82,6 +83,7 @@ struct DataDirectory {
     func compact(_ engine: InventoryEngine, lastSeq: UInt64, backlog: LedgerBacklog?) throws(InventoryStoreError) {
         let records = engine.snapshotRecords()
         let pending = backlog?.pending ?? []
+        let traceRecords = backlog?.traceRecords ?? []
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + (records.count + pending.count) * 96)
         bytes.appendInteger(Self.snapshotMagic)
@@ -89,9 +91,10 @@ struct DataDirectory {
         bytes.appendInteger(lastSeq)
         bytes.appendInteger(UInt64(records.count))
         bytes.appendInteger(backlog?.acknowledgedSeq ?? lastSeq)
-        bytes.appendInteger(UInt64(pending.count))
+        bytes.appendInteger(UInt64(pending.count + traceRecords.count))
         for record in records { JournalFrame.append(record, seq: 0, to: &bytes) }
         for entry in pending { JournalFrame.append(entry.event.record, seq: entry.seq, to: &bytes) }
+        for record in traceRecords { JournalFrame.append(record, seq: 0, to: &bytes) }
         let temporary = snapshotPath + ".tmp"
         try writeFile(temporary, bytes: bytes)
         guard rename(temporary, snapshotPath) == 0 else {
@@ -166,6 +169,10 @@ struct DataDirectory {
         if backlog != nil {
             backlog!.acknowledge(through: acknowledgedSeq)
             for (seq, record) in pending {
+                if case .traceContext(let entrySeq, let traceParent) = record {
+                    backlog!.attach(traceParent: traceParent, toSeq: entrySeq)
+                    continue
+                }
                 guard let event = LedgerEvent(record: record, engine: engine) else {
                     throw InventoryStoreError(
                         .corrupted,
@@ -217,6 +224,8 @@ struct DataDirectory {
             if backlog != nil {
                 if case .ledgerAcknowledged(let through) = frame.record {
                     backlog!.acknowledge(through: through)
+                } else if case .traceContext(let entrySeq, let traceParent) = frame.record {
+                    backlog!.attach(traceParent: traceParent, toSeq: entrySeq)
                 } else if let event = LedgerEvent(record: frame.record, engine: engine) {
                     backlog!.append(seq: frame.seq, event: event, traceParent: nil)
                 }

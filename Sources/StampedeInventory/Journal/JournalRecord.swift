@@ -10,12 +10,16 @@ public enum JournalRecord: Sendable, Hashable {
     case release(orderID: String, timestampMilliseconds: Int64)
     /// Every ledger entry up to this journal sequence number is in the PostgreSQL ledger.
     case ledgerAcknowledged(throughSeq: UInt64)
+    /// The W3C `traceparent` of the sampled request that wrote the ledger entry at journal sequence number `seq`,
+    /// so that the entry's `ledger.write` span joins the request's trace after a restart too.
+    case traceContext(seq: UInt64, traceParent: String)
 
     enum Kind: UInt8 {
         case putItem = 1
         case deduct = 2
         case release = 3
         case ledgerAcknowledged = 4
+        case traceContext = 5
     }
 }
 
@@ -49,6 +53,10 @@ extension JournalRecord {
         case .ledgerAcknowledged(let seq):
             bytes.append(Kind.ledgerAcknowledged.rawValue)
             bytes.appendInteger(seq)
+        case .traceContext(let seq, let traceParent):
+            bytes.append(Kind.traceContext.rawValue)
+            bytes.appendInteger(seq)
+            bytes.appendString(traceParent)
         }
     }
 
@@ -87,6 +95,8 @@ extension JournalRecord {
             record = .release(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
         case .ledgerAcknowledged:
             record = .ledgerAcknowledged(throughSeq: try reader.readInteger())
+        case .traceContext:
+            record = .traceContext(seq: try reader.readInteger(), traceParent: try reader.readString())
         case nil:
             throw JournalDecodeError(reason: "unknown record kind")
         }

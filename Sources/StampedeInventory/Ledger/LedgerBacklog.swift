@@ -24,6 +24,22 @@ struct LedgerBacklog: Sendable {
         pending.append(Pending(seq: seq, event: event, traceParent: traceParent))
     }
 
+    /// Gives the pending entry `seq` its trace context (read back from the journal or the snapshot); an entry
+    /// already acknowledged needs none.
+    mutating func attach(traceParent: String, toSeq seq: UInt64) {
+        // The trace record follows its entry in the journal, so the entry is at or near the end.
+        guard let index = pending.lastIndex(where: { $0.seq <= seq }), pending[index].seq == seq else { return }
+        pending[index].traceParent = traceParent
+    }
+
+    /// The trace context records that keep the pending entries' sampled traces in a snapshot.
+    var traceRecords: [JournalRecord] {
+        pending.compactMap { entry in
+            guard let traceParent = entry.traceParent, LedgerTraceContext.isSampled(traceParent) else { return nil }
+            return .traceContext(seq: entry.seq, traceParent: traceParent)
+        }
+    }
+
     mutating func acknowledge(through seq: UInt64) {
         acknowledgedSeq = max(acknowledgedSeq, seq)
         while let first = pending.first, first.seq <= seq { pending.removeFirst() }
@@ -60,7 +76,7 @@ extension LedgerEvent {
                 amount: order.amount,
                 timestampMilliseconds: timestamp
             )
-        case .ledgerAcknowledged:
+        case .ledgerAcknowledged, .traceContext:
             return nil
         }
     }

@@ -10,6 +10,18 @@ public enum LedgerTraceContext {
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
         return carrier["traceparent"]
     }
+
+    /// Whether a W3C `traceparent` (`00-<trace id>-<parent id>-<flags>`) has its sampled flag set.
+    public static func isSampled(_ traceParent: String) -> Bool {
+        let utf8 = traceParent.utf8
+        guard utf8.count == 55, let last = utf8.last else { return false }
+        // The sampled flag is the lowest bit of the flags byte, whose second hex digit ends the header.
+        switch last {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return (last - UInt8(ascii: "0")) & 1 == 1
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return (last - UInt8(ascii: "a") + 10) & 1 == 1
+        default: return false
+        }
+    }
 }
 
 private struct DictionaryInjector: Injector {

@@ -102,7 +102,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
         let now = clock()
-        let traceParent = currentTraceParent()
+        let traceParent = request.traceParent ?? currentTraceParent()
         let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
             try checkWritable()
             let (outcome, record) = engine.deduct(request, now: now)
@@ -214,6 +214,10 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
         let seq = journal.append(record)
         if ledgerBacklogMax != nil, let event = LedgerEvent(record: record, engine: engine) {
             backlog.withLock { $0.append(seq: seq, event: event, traceParent: traceParent) }
+            // Sampled traces only (1% by default): their ledger spans are the ones exported.
+            if let traceParent, LedgerTraceContext.isSampled(traceParent) {
+                _ = journal.append(.traceContext(seq: seq, traceParent: traceParent))
+            }
         }
         return seq
     }
