@@ -61,14 +61,16 @@ load() {
   [ -n "$worker" ] && w0=$(cpu "$worker")
   run_wrk | grep -E "Requests/sec|99%"
   [ -n "$worker" ] && w1=$(cpu "$worker")
-  echo "CPU seconds during the load: serve $(echo "$(cpu "$server") - $s0" | bc), worker $(echo "$w1 - $w0" | bc)," \
-    "Redis $(echo "$(cpu "$redis") - $r0" | bc), PostgreSQL $(echo "$(cpu $(pg_pids)) - $p0" | bc)"
+  echo "CPU seconds during the load: serve $(calc "$(cpu "$server") - $s0"), worker $(calc "$w1 - $w0")," \
+    "Redis $(calc "$(cpu "$redis") - $r0"), PostgreSQL $(calc "$(cpu $(pg_pids)) - $p0")"
 }
 
 echo "== machine: $(nproc) cores, $(date -u +%Y-%m-%d)"
 pg_url="postgres://stampede@127.0.0.1:$pg_port/stampede?sslmode=disable"
 xlen() { redis-cli -p "$redis_port" XLEN stampede:ledger; }
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+# Arithmetic on decimals (awk: no bc needed); prints two decimals.
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 # CPU seconds used so far by processes (utime + stime), and by the PostgreSQL server and its backends.
 cpu() { for pid in "$@"; do cut -d' ' -f14,15 "/proc/$pid/stat"; done | awk -v hz="$(getconf CLK_TCK)" '{t += $1 + $2} END {printf "%.2f", t / hz}'; }
 pg_pids() { local main; main=$(head -1 "$work/pg/data/postmaster.pid"); echo "$main" $(ps --ppid "$main" -o pid=); }
@@ -96,15 +98,15 @@ pg_cpu0=$(cpu $(pg_pids))
 for _ in $(seq 6000); do [ "$(xlen)" = 0 ] && break; sleep 0.05; done
 end=$(date +%s.%N)
 worker_cpu=$(cpu "$worker")
-redis_cpu=$(echo "$(cpu "$redis") - $redis_cpu0" | bc)
-pg_cpu=$(echo "$(cpu $(pg_pids)) - $pg_cpu0" | bc)
+redis_cpu=$(calc "$(cpu "$redis") - $redis_cpu0")
+pg_cpu=$(calc "$(cpu $(pg_pids)) - $pg_cpu0")
 kill "$worker"; wait "$worker" 2>/dev/null || true; worker=""
 written=$(psql_q "SELECT count(*) FROM sales")
-echo "drained $written sales in $(printf %.2f "$(echo "$end - $begin" | bc)") s (incl. start-up):" \
-  "$(echo "$written / ($end - $begin)" | bc) sales/s"
+echo "drained $written sales in $(calc "$end - $begin") s (incl. start-up):" \
+  "$(calc "$written / ($end - $begin)") sales/s"
 echo "CPU seconds: worker $worker_cpu, PostgreSQL $pg_cpu (backends alive at the end), Redis $redis_cpu;" \
-  "µs per sale: worker $(echo "$worker_cpu * 1000000 / $written" | bc), PostgreSQL $(echo "$pg_cpu * 1000000 / $written" | bc)," \
-  "Redis $(echo "$redis_cpu * 1000000 / $written" | bc)"
+  "µs per sale: worker $(calc "$worker_cpu * 1000000 / $written"), PostgreSQL $(calc "$pg_cpu * 1000000 / $written")," \
+  "Redis $(calc "$redis_cpu * 1000000 / $written")"
 redis-cli -p "$redis_port" FLUSHALL >/dev/null
 psql_q "TRUNCATE sales, releases, items" >/dev/null
 
@@ -121,7 +123,7 @@ under_load() {
   psql_q "SELECT 'lag ms p50 ' || round(1000 * extract(epoch from percentile_cont(0.5) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
             || ', p99 ' || round(1000 * extract(epoch from percentile_cont(0.99) WITHIN GROUP (ORDER BY recorded_at - sold_at)))
             || ', max ' || round(1000 * extract(epoch from max(recorded_at - sold_at))) FROM sales"
-  echo "drained $(printf %.2f "$(echo "$drained - $end" | bc)") s after the load ended"
+  echo "drained $(calc "$drained - $end") s after the load ended"
 }
 
 echo "== 4. Redis mode + PostgreSQL ledger, worker in-process, under load: throughput and lag"
