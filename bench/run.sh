@@ -8,8 +8,13 @@ durability="${2:-sync}"
 port="${BENCH_PORT:-18099}"
 data="$(mktemp -d)"
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
+# BENCH_BIN runs another build (e.g. a copy of the previous one) for a side-by-side comparison.
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin="$BENCH_BIN"
+else
+  swift build -c release --product stampede >/dev/null
+  bin="$(swift build -c release --show-bin-path)/stampede"
+fi
 "$bin" serve --port "$port" --data-dir "$data" --durability "$durability" --log-level warning &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT

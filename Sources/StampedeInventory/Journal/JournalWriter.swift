@@ -17,6 +17,11 @@ import Darwin
 /// resumes every waiter it covered: one fsync serves all the requests that arrived while the last one ran.
 /// Any write or fsync failure stops the writer for good (fail-stop): what is in memory may then be ahead of the
 /// disk, so the store refuses writes until a restart recovers from the disk.
+///
+/// Waking the writer costs the appender a futex call and both threads a context switch, which under load is
+/// dearer than the append itself. So while busy the writer naps briefly between batches (100 µs in `sync`
+/// mode, 1 ms in `async`) and appends do not signal it; only after `busyWindow` without work does it sleep
+/// until the next append signals it, so an idle store costs nothing and its first append is written at once.
 public final class JournalWriter: Sendable {
     private struct Waiter {
         var seq: UInt64
@@ -45,6 +50,10 @@ public final class JournalWriter: Sendable {
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
     private let asyncSyncIntervalNanoseconds: UInt64 = 1_000_000_000
+    /// After this long without work the writer sleeps until signalled instead of napping.
+    private let busyWindowNanoseconds: UInt64 = 10_000_000
+    /// The nap between batches while busy: the most it adds to an acknowledgement's wait.
+    private var napMicroseconds: UInt32 { durability == .sync ? 100 : 1000 }
 
     /// Takes ownership of `fd`, an open journal positioned at its end whose last record is `lastSeq`.
     init(
@@ -132,13 +141,17 @@ public final class JournalWriter: Sendable {
         var batch: [UInt8] = []
         var lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds
         var unsyncedBytes = false
+        var lastWorkNanoseconds: UInt64 = 0
         while true {
             var upTo: UInt64 = 0
             var closing = false
+            var napping = false
+            let loopStart = DispatchTime.now().uptimeNanoseconds
             let hasWork = state.withLock { state in
                 if state.pending.isEmpty {
                     closing = state.closing
-                    if !closing { state.writerSleeping = true }
+                    napping = !closing && loopStart - lastWorkNanoseconds < busyWindowNanoseconds
+                    if !closing && !napping { state.writerSleeping = true }
                     return false
                 }
                 swap(&state.pending, &batch)
@@ -150,6 +163,10 @@ public final class JournalWriter: Sendable {
                     if unsyncedBytes { _ = fdatasync(fd) }
                     finish(failure: nil)
                     return
+                }
+                if napping {
+                    usleep(napMicroseconds)
+                    continue
                 }
                 if durability == .async && unsyncedBytes {
                     // Wake once a second to fsync what async mode wrote without waiting.
@@ -167,6 +184,7 @@ public final class JournalWriter: Sendable {
                 }
                 continue
             }
+            lastWorkNanoseconds = loopStart
             if let failure = writeAll(batch) {
                 finish(failure: failure)
                 return
