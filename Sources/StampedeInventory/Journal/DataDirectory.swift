@@ -166,6 +166,7 @@ struct DataDirectory {
             }
             count += 1
         }
+        let pendingEntries = pending.count { if case .traceContext = $0.1 { false } else { true } }
         if backlog != nil {
             backlog!.acknowledge(through: acknowledgedSeq)
             for (seq, record) in pending {
@@ -184,12 +185,12 @@ struct DataDirectory {
         } else if !pending.isEmpty {
             logger.warning(
                 "dropping ledger entries the ledger never received: no ledger is configured now",
-                metadata: ["entries": "\(pending.count)"]
+                metadata: ["entries": "\(pendingEntries)"]
             )
         }
         logger.info(
             "loaded snapshot",
-            metadata: ["records": "\(fields[3])", "seq": "\(fields[2])", "ledger_pending": "\(pendingCount)"]
+            metadata: ["records": "\(fields[3])", "seq": "\(fields[2])", "ledger_pending": "\(pendingEntries)"]
         )
         return fields[2]
     }
