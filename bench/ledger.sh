@@ -21,6 +21,20 @@ work="$(mktemp -d)"
 chmod 755 "$work"
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+server=""
+worker=""
+redis=""
+# Runs on every exit, even when a process already died: nothing in it may stop it early.
+cleanup() {
+  set +e
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$worker" ] && kill "$worker" 2>/dev/null
+  [ -n "$redis" ] && kill "$redis" 2>/dev/null
+  [ -f "$work/pg/data/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" stop -D "$work/pg/data" -m fast >/dev/null 2>&1
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 swift build -c release --product stampede >/dev/null
 bin="$(swift build -c release --show-bin-path)/stampede"
@@ -34,17 +48,6 @@ psql_q() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U stampede -d stampede -Atc
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
   --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
 redis=$!
-server=""
-worker=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null
-  [ -n "$worker" ] && kill "$worker" 2>/dev/null
-  kill "$redis" 2>/dev/null
-  as_pg "$pgbin/pg_ctl" stop -D "$work/pg/data" -m fast >/dev/null 2>&1 || true
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 start() {
   "$bin" serve --port "$http" --redis "redis://127.0.0.1:$redis_port/0" --log-level warning "$@" >"$work/serve.log" 2>&1 &
@@ -59,7 +62,7 @@ load() {
   local s0 w0 r0 p0 w1=0
   s0=$(cpu "$server"); r0=$(cpu "$redis"); p0=$(cpu $(pg_pids)); w0=0
   [ -n "$worker" ] && w0=$(cpu "$worker")
-  run_wrk | grep -E "Requests/sec|99%"
+  run_wrk | grep -E "Requests/sec|99%|Non-2xx|Socket errors"
   [ -n "$worker" ] && w1=$(cpu "$worker")
   echo "CPU seconds during the load: serve $(calc "$(cpu "$server") - $s0"), worker $(calc "$w1 - $w0")," \
     "Redis $(calc "$(cpu "$redis") - $r0"), PostgreSQL $(calc "$(cpu $(pg_pids)) - $p0")"

@@ -96,44 +96,23 @@ struct OpenedStore: CustomStringConvertible {
         )
     }
 
-    /// The ledger service for `--postgres`: the worker (unless `--no-ledger-worker`) and periodic reconciliation.
+    /// The ledger service for `--postgres` with the worker on: the worker and periodic reconciliation. With
+    /// `--no-ledger-worker` the process only writes the queue; the workers migrate, write and reconcile.
     func ledgerService(ledger settings: LedgerSettings, tracingEnabled: Bool, logger: Logger) throws -> LedgerService? {
-        guard let url = settings.postgresURL, let queue = ledgerQueue else { return nil }
-        return try Self.makeLedgerService(
-            url: url,
-            queue: queue,
-            store: store,
-            settings: settings,
-            runsWorker: settings.runsWorker,
-            tracingEnabled: tracingEnabled,
-            logger: logger
-        )
-    }
-
-    static func makeLedgerService(
-        url: String,
-        queue: any LedgerQueue,
-        store: any ReconcilableStore,
-        settings: LedgerSettings,
-        runsWorker: Bool,
-        tracingEnabled: Bool,
-        logger: Logger
-    ) throws -> LedgerService {
+        guard let url = settings.postgresURL, settings.runsWorker, let queue = ledgerQueue else { return nil }
         let ledger = PostgresLedger(configuration: try PostgresLedgerConfiguration(url: url), logger: logger)
         let metrics = LedgerMetrics(factory: MetricsSystem.factory)
-        let worker =
-            runsWorker
-            ? LedgerWorker(
-                queue: queue,
-                ledger: ledger,
-                configuration: .init(
-                    batchMax: settings.batchMax,
-                    linger: .milliseconds(settings.lingerMilliseconds)
-                ),
-                metrics: metrics,
-                tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
-                logger: logger
-            ) : nil
+        let worker = LedgerWorker(
+            queue: queue,
+            ledger: ledger,
+            configuration: .init(
+                batchMax: settings.batchMax,
+                linger: .milliseconds(settings.lingerMilliseconds)
+            ),
+            metrics: metrics,
+            tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
+            logger: logger
+        )
         let reconciler =
             settings.reconcileIntervalSeconds > 0 ? Reconciler(store: store, ledger: ledger, queue: queue) : nil
         return LedgerService(

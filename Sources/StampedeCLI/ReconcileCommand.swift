@@ -12,9 +12,11 @@ struct ReconcileCommand: AsyncParsableCommand {
         commandName: "reconcile",
         abstract: "Compare each SKU's sold units in the hot store with the PostgreSQL ledger; optionally repair.",
         discussion: """
-            Prints the SKUs that drift and exits 1 when any does (0 when all agree). With --repair, SKUs that \
-            drift at the same generation take their sold units from the ledger (stock = initial - sold): the \
-            ledger is the committed record of every sale, the hot store the copy that can lose its tail. Repair \
+            Prints the SKUs that drift and exits 1 when any does (0 when all agree). With --repair, SKUs whose \
+            hot store counts fewer sales than the ledger at the same generation take the ledger's count (stock = \
+            initial - sold): the ledger is the committed record of every sale, the hot store the copy that can \
+            lose its tail. A store counting more sales than the ledger is never lowered (that would resell \
+            units). Repair \
             refuses to run while entries are still queued for the ledger (they are sales it has not seen yet), \
             and works on the Redis store only: the embedded store and its journal-fed ledger can only differ by \
             lag. The embedded data directory can be read only while `serve` is stopped.
@@ -79,7 +81,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
         let store: any ReconcilableStore
         let queue: any LedgerQueue
-        var repairItem: (@Sendable (String, UInt64, Int64) async throws -> RepairOutcome)?
+        var repairItem: (@Sendable (String, UInt64, Int64, Int64) async throws -> RepairOutcome)?
         var shutdown: @Sendable () async -> Void = {}
         if let url = settings.redisURL {
             let client = try OpenedStore.makeRedisClient(
@@ -95,7 +97,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             )
             store = redisStore
             queue = OpenedStore.makeRedisLedgerQueue(client: client, settings, ledgerSettings, logger)
-            repairItem = { try await redisStore.repairItem(sku: $0, generation: $1, sold: $2) }
+            repairItem = { try await redisStore.repairItem(sku: $0, generation: $1, expectedSold: $2, sold: $3) }
             shutdown = { await client.shutdown() }
         } else {
             guard !repair else {
@@ -124,7 +126,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     /// Prints the comparison (and repairs with `--repair`); returns whether SKUs still drift.
     private func reconcile(
         _ reconciler: Reconciler,
-        _ repairItem: (@Sendable (String, UInt64, Int64) async throws -> RepairOutcome)?
+        _ repairItem: (@Sendable (String, UInt64, Int64, Int64) async throws -> RepairOutcome)?
     ) async throws -> Bool {
         let result = try await reconciler.compare()
         print(result.table(all: all))

@@ -101,6 +101,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if ledger.postgresURL != nil && !ledger.runsWorker && settings.redisURL == nil {
+            // Only this process reads the embedded journal: nothing would ever write its sales to the ledger.
+            throw ValidationError("--no-ledger-worker needs --redis: the embedded journal is written behind by serve")
+        }
         var telemetryConfiguration = TelemetryConfiguration()
         telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
@@ -144,16 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services: [any Service] =
             telemetry.services + [opened.service] + ledgerServices
             + [app, ReadinessService(readiness: dependencies.readiness)]
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger
-            )
-        )
-        try await group.run()
-        logger.info("stopped")
+        try await ServiceRunner.run(services, logger: logger)
     }
 }
 
@@ -162,7 +157,7 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         help: """
             Write every sale, release and item reset behind to this PostgreSQL ledger: \
-            postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]. \
+            postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-ca|verify-full]. \
             Env: STAMPEDE_POSTGRES_URL. Default: unset (no ledger).
             """
     )

@@ -39,17 +39,21 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() async throws {
-        var environment = ProcessInfo.processInfo.environment
+        let environment = ProcessInfo.processInfo.environment
         let settings: ServeConfiguration
-        let ledger: LedgerSettings
+        var ledger: LedgerSettings
         do {
-            if port == nil, let workerPort = environment["STAMPEDE_WORKER_PORT"] {
-                environment["STAMPEDE_PORT"] = workerPort
-            }
-            if port == nil && environment["STAMPEDE_WORKER_PORT"] == nil { environment["STAMPEDE_PORT"] = "8081" }
+            let workerPort = try ConfigurationError.integer(
+                port,
+                environment,
+                "STAMPEDE_WORKER_PORT",
+                "port",
+                0...65535,
+                default: 8081
+            )
             settings = try ServeConfiguration(
                 host: host,
-                port: port,
+                port: workerPort,
                 dataDirectory: nil,
                 durability: nil,
                 logLevel: logLevel,
@@ -61,12 +65,14 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        guard let redisURL = settings.redisURL else {
+        guard settings.redisURL != nil else {
             throw ValidationError("worker needs --redis (or STAMPEDE_REDIS_URL)")
         }
-        guard let postgresURL = ledger.postgresURL else {
+        guard ledger.postgresURL != nil else {
             throw ValidationError("worker needs --postgres (or STAMPEDE_POSTGRES_URL)")
         }
+        ledger.runsWorker = true
+        let workerName = ledger.workerName
         var telemetryConfiguration = TelemetryConfiguration()
         telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         telemetryConfiguration.serviceName = "stampede-worker"
@@ -74,32 +80,19 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "stampede.worker")
         let tracingEnabled = telemetry.environment.tracesEndpointSet
 
-        let client = try OpenedStore.makeRedisClient(
-            url: redisURL,
+        let opened = try OpenedStore.open(
             settings: settings,
+            ledger: ledger,
             tracingEnabled: tracingEnabled,
             logger: logger
         )
-        let store = RedisInventoryStore(
-            client: client,
-            configuration: .init(keyPrefix: settings.redisKeyPrefix),
-            logger: logger
-        )
-        let queue = OpenedStore.makeRedisLedgerQueue(client: client, settings, ledger, logger)
-        let service = try OpenedStore.makeLedgerService(
-            url: postgresURL,
-            queue: queue,
-            store: store,
-            settings: ledger,
-            runsWorker: true,
-            tracingEnabled: tracingEnabled,
-            logger: logger
-        )
+        guard let service = try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger)
+        else { preconditionFailure("a store opened with --postgres and the worker on has a ledger service") }
         let readiness = Readiness()
         let app = buildWorkerApplication(
             prometheus: telemetry.prometheus,
             readiness: readiness,
-            isReady: { store.isReady && service.isMigrated },
+            isReady: { opened.store.isReady && service.isMigrated },
             host: settings.host,
             port: settings.port,
             logger: logger,
@@ -107,25 +100,16 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger.info(
                     "worker ready",
                     metadata: [
-                        "port": "\(port)", "consumer": "\(ledger.workerName)",
-                        "redis": "\(client.configuration.displayAddress)",
+                        "port": "\(port)", "consumer": "\(workerName)",
+                        "store": "\(opened.description)",
                     ]
                 )
             }
         )
         let services: [any Service] =
             telemetry.services + [
-                RedisStoreService(store: store, client: client), service, app, ReadinessService(readiness: readiness),
+                opened.service, service, app, ReadinessService(readiness: readiness),
             ]
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger
-            )
-        )
-        try await group.run()
-        logger.info("stopped")
+        try await ServiceRunner.run(services, logger: logger)
     }
 }

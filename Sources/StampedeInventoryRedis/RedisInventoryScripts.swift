@@ -214,11 +214,12 @@ public enum RedisInventoryScripts {
         """
         local p = ARGV[1]
         local itemKey = p .. 'item:' .. ARGV[2]
-        local f = redis.call('HMGET', itemKey, 'gen', 'initial')
+        local f = redis.call('HMGET', itemKey, 'gen', 'initial', 'sold')
         if f[1] ~= ARGV[3] then return 1 end
-        local sold, initial = tonumber(ARGV[4]), tonumber(f[2])
+        if f[3] ~= ARGV[4] then return 3 end
+        local sold, initial = tonumber(ARGV[5]), tonumber(f[2])
         if sold < 0 or sold > initial then return 2 end
-        redis.call('HSET', itemKey, 'stock', string.format('%d', initial - sold), 'sold', ARGV[4])
+        redis.call('HSET', itemKey, 'stock', string.format('%d', initial - sold), 'sold', ARGV[5])
         return 0
         """
     )

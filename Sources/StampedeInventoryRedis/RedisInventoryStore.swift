@@ -133,7 +133,9 @@ public final class RedisInventoryStore: ReconcilableStore {
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
         var request = request
-        if ledgerBacklogMax > 0 { request.traceParent = LedgerTraceContext.currentTraceParent() }
+        if ledgerBacklogMax > 0 && request.traceParent == nil {
+            request.traceParent = LedgerTraceContext.currentTraceParent()
+        }
         if soldOut.isEnabled {
             if soldOut.answersSoldOut(
                 sku: request.sku,
@@ -157,7 +159,9 @@ public final class RedisInventoryStore: ReconcilableStore {
         guard !requests.isEmpty else { return [] }
         var requests = requests
         if ledgerBacklogMax > 0, let traceParent = LedgerTraceContext.currentTraceParent() {
-            for index in requests.indices { requests[index].traceParent = traceParent }
+            for index in requests.indices where requests[index].traceParent == nil {
+                requests[index].traceParent = traceParent
+            }
         }
         do {
             return try await runDeducts(requests).get()
@@ -272,16 +276,29 @@ public final class RedisInventoryStore: ReconcilableStore {
 
     /// Sets the item's sold units from the ledger (stock = initial − sold) if it is still at `generation`.
     /// Per-user counts and order records stay as they are.
-    public func repairItem(sku: String, generation: UInt64, sold: Int64) async throws -> RepairOutcome {
+    /// Sets the item's sold units to `sold` if it is still at `generation` with `expectedSold` sold (compare and
+    /// set: a sale since the comparison leaves it alone).
+    public func repairItem(
+        sku: String,
+        generation: UInt64,
+        expectedSold: Int64,
+        sold: Int64
+    ) async throws
+        -> RepairOutcome
+    {
         let reply = try await script(
             RedisInventoryScripts.repairItem,
-            [.string(keys.prefix), .string(sku), .integer(Int64(generation)), .integer(sold)]
+            [
+                .string(keys.prefix), .string(sku), .integer(Int64(generation)), .integer(expectedSold),
+                .integer(sold),
+            ]
         )
         soldOut.invalidate(sku: sku)
         switch reply.int64 {
         case 0: return .repaired
         case 1: return .generationChanged
         case 2: return .invalidSold
+        case 3: return .soldChanged
         default: throw unexpected("repair", reply)
         }
     }

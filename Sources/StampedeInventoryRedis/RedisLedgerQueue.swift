@@ -100,7 +100,7 @@ public final class RedisLedgerQueue: LedgerQueue {
                 stream,
                 group: group,
                 consumer: configuration.consumer,
-                minIdleMilliseconds: Int(configuration.claimIdle.components.seconds * 1000),
+                minIdleMilliseconds: Int(configuration.claimIdle / .milliseconds(1)),
                 count: max
             )
             if !claimed.entries.isEmpty {

@@ -9,7 +9,7 @@ import Synchronization
 /// PostgreSQL being down never stops the sale: entries wait in the queue, bounded by its maximum.
 public final class LedgerService: Service {
     private let ledger: PostgresLedger
-    private let worker: LedgerWorker?
+    private let worker: LedgerWorker
     private let reconciler: Reconciler?
     private let reconcileInterval: Duration
     private let metrics: LedgerMetrics
@@ -20,7 +20,7 @@ public final class LedgerService: Service {
     /// - Parameter reconcileInterval: how often `reconciler` runs (when given).
     public init(
         ledger: PostgresLedger,
-        worker: LedgerWorker?,
+        worker: LedgerWorker,
         reconciler: Reconciler?,
         reconcileInterval: Duration,
         metrics: LedgerMetrics,
@@ -42,12 +42,12 @@ public final class LedgerService: Service {
         await withGracefulShutdownHandler {
             guard await migrate() else { return }
             await withTaskGroup(of: Void.self) { group in
-                if let worker { group.addTask { await worker.run() } }
+                group.addTask { await self.worker.run() }
                 if reconciler != nil { group.addTask { await self.reconcileUntilStopped() } }
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
-            self.worker?.stop()
+            self.worker.stop()
         }
         pool.cancel()
     }
@@ -67,7 +67,9 @@ public final class LedgerService: Service {
             } catch {
                 logger.warning(
                     "ledger not reachable yet; sales wait in the queue",
-                    metadata: ["postgres": "\(ledger.configuration.displayAddress)", "error": "\(error)"]
+                    metadata: [
+                        "postgres": "\(ledger.configuration.displayAddress)", "error": "\(String(reflecting: error))",
+                    ]
                 )
                 await sleep(backoff.next())
             }
@@ -90,7 +92,7 @@ public final class LedgerService: Service {
                     )
                 }
             } catch {
-                logger.warning("reconciliation failed", metadata: ["error": "\(error)"])
+                logger.warning("reconciliation failed", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }

@@ -109,11 +109,15 @@ public final class LedgerWorker: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 metrics.recordFailure(stage: "read")
-                logger.warning("cannot read the ledger queue", metadata: ["error": "\(error)"])
+                logger.warning("cannot read the ledger queue", metadata: ["error": "\(String(reflecting: error))"])
                 try? await Task.sleep(for: backoff.next())
                 continue
             }
             guard !batch.isEmpty else { continue }
+            // One span per traced entry for the whole batch, however many attempts its write takes.
+            let spans = startSpans(batch)
+            defer { for span in spans { span.end() } }
+            var errorRecorded = false
             // The batch in hand is written and acknowledged even when a stop arrives meanwhile.
             while !Task.isCancelled {
                 do {
@@ -121,6 +125,10 @@ public final class LedgerWorker: Sendable {
                     backoff.reset()
                     break
                 } catch {
+                    if !errorRecorded {
+                        for span in spans { span.recordError(error) }
+                        errorRecorded = true
+                    }
                     metrics.recordFailure(stage: "write")
                     // Stopping with the batch unwritten is safe: its entries stay queued for the next worker.
                     if stopping.load(ordering: .relaxed) { return }
@@ -140,7 +148,10 @@ public final class LedgerWorker: Sendable {
                     // Unacknowledged entries are delivered again and written again, which the ledger ignores.
                     metrics.recordFailure(stage: "ack")
                     if stopping.load(ordering: .relaxed) { return }
-                    logger.warning("cannot acknowledge ledger entries; retrying", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "cannot acknowledge ledger entries; retrying",
+                        metadata: ["error": "\(String(reflecting: error))"]
+                    )
                     try? await Task.sleep(for: backoff.next())
                 }
             }
@@ -152,7 +163,6 @@ public final class LedgerWorker: Sendable {
 
     /// Writes the batch, or when PostgreSQL refuses its data, each entry alone, dead-lettering those refused.
     private func write(_ batch: [LedgerEntry]) async throws {
-        let spans = startSpans(batch)
         let start = ContinuousClock.now
         var written: Int
         do {
@@ -160,7 +170,7 @@ public final class LedgerWorker: Sendable {
         } catch  where PostgresLedger.refusedData(error) {
             logger.warning(
                 "the ledger refused a batch; writing its entries one by one",
-                metadata: ["error": "\(error)"]
+                metadata: ["error": "\(String(reflecting: error))"]
             )
             written = 0
             for entry in batch {
@@ -171,12 +181,6 @@ public final class LedgerWorker: Sendable {
                     metrics.recordDeadLetter()
                 }
             }
-        } catch {
-            for span in spans {
-                span.recordError(error)
-                span.end()
-            }
-            throw error
         }
         let elapsed = ContinuousClock.now - start
         metrics.recordBatch(
@@ -187,7 +191,6 @@ public final class LedgerWorker: Sendable {
         )
         let now = clock()
         for entry in batch { metrics.recordLag(milliseconds: Double(max(0, now - entry.event.timestampMilliseconds))) }
-        for span in spans { span.end() }
     }
 
     /// A `ledger.write` span per entry that carries its request's trace context.
@@ -195,7 +198,7 @@ public final class LedgerWorker: Sendable {
         guard let tracer else { return [] }
         var spans: [any Span] = []
         for entry in batch {
-            guard let traceParent = entry.traceParent else { continue }
+            guard let traceParent = entry.traceParent, LedgerTraceContext.isSampled(traceParent) else { continue }
             var context = ServiceContext.topLevel
             tracer.extract(["traceparent": traceParent], into: &context, using: DictionaryExtractor())
             let span = tracer.startSpan("ledger.write", context: context, ofKind: .consumer)

@@ -1,7 +1,12 @@
 import Foundation
 import PostgresNIO
 
-/// Where the ledger lives: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`.
+/// Where the ledger lives: `postgres://user[:password]@host[:port]/database[?sslmode=…]`.
+///
+/// `sslmode` means what it means to libpq: `disable`; `prefer` (default) and `require` encrypt without checking
+/// the certificate (so a server's self-signed certificate works; `prefer` falls back to plain text when the server
+/// has no TLS); `verify-ca` also checks the certificate chain against the system roots; `verify-full` also checks
+/// that the certificate names the host.
 public struct PostgresLedgerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -15,6 +20,8 @@ public struct PostgresLedgerConfiguration: Sendable {
 
     public enum TLSMode: String, Sendable {
         case disable, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
     }
 
     /// Parses a `postgres://` or `postgresql://` URL; throws with the part that is wrong.
@@ -35,11 +42,14 @@ public struct PostgresLedgerConfiguration: Sendable {
             switch item.name {
             case "sslmode":
                 switch item.value ?? "" {
-                case "disable": tls = .disable
-                case "prefer", "allow": tls = .prefer
-                case "require", "verify-ca", "verify-full": tls = .require
-                default:
-                    throw LedgerConfigurationError("sslmode '\(item.value ?? "")' is not disable, prefer or require")
+                case "allow": tls = .prefer
+                case let value:
+                    guard let mode = TLSMode(rawValue: value) else {
+                        throw LedgerConfigurationError(
+                            "sslmode '\(value)' is not disable, allow, prefer, require, verify-ca or verify-full"
+                        )
+                    }
+                    tls = mode
                 }
             default:
                 throw LedgerConfigurationError("unknown URL parameter '\(item.name)' (only sslmode is understood)")
@@ -58,10 +68,17 @@ public struct PostgresLedgerConfiguration: Sendable {
 
     var clientConfiguration: PostgresClient.Configuration {
         let tlsSetting: PostgresClient.Configuration.TLS
+        var verified = TLSConfiguration.makeClientConfiguration()
+        var unverified = verified
+        unverified.certificateVerification = .none
         switch tls {
         case .disable: tlsSetting = .disable
-        case .prefer: tlsSetting = .prefer(.makeClientConfiguration())
-        case .require: tlsSetting = .require(.makeClientConfiguration())
+        case .prefer: tlsSetting = .prefer(unverified)
+        case .require: tlsSetting = .require(unverified)
+        case .verifyCA:
+            verified.certificateVerification = .noHostnameVerification
+            tlsSetting = .require(verified)
+        case .verifyFull: tlsSetting = .require(verified)
         }
         var configuration = PostgresClient.Configuration(
             host: host,

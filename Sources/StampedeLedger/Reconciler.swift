@@ -45,17 +45,24 @@ public struct Reconciler: Sendable {
         metrics.recordDrift(drift)
     }
 
-    /// Sets every drifting SKU's sold units to the ledger's. Only SKUs at the same generation on both sides are
-    /// repaired; a generation mismatch (a reset the ledger has not seen) needs the queue to drain first.
+    /// Raises every SKU the hot store counts fewer sales for than the ledger to the ledger's count (the store
+    /// lost its tail). Only SKUs at the same generation on both sides are repaired, each by compare-and-set on
+    /// the sold units it was compared with; a store ahead of the ledger is reported, never lowered.
     public func repair(
         _ reconciliation: Reconciliation,
-        using repairItem: @Sendable (String, UInt64, Int64) async throws -> RepairOutcome
+        using repairItem:
+            @Sendable (_ sku: String, _ generation: UInt64, _ expectedSold: Int64, _ sold: Int64)
+            async throws -> RepairOutcome
     ) async throws -> [String: RepairOutcome] {
         if let queued = reconciliation.queuedEntries, queued > 0 { throw RepairRefusedError(queuedEntries: queued) }
         var outcomes: [String: RepairOutcome] = [:]
         for row in reconciliation.rows where row.status == .drift {
-            guard let ledger = row.ledger else { continue }
-            outcomes[row.sku] = try await repairItem(row.sku, ledger.generation, ledger.sold)
+            guard let ledger = row.ledger, let store = row.store else { continue }
+            guard store.sold < ledger.sold else {
+                outcomes[row.sku] = .storeAhead
+                continue
+            }
+            outcomes[row.sku] = try await repairItem(row.sku, ledger.generation, store.sold, ledger.sold)
         }
         return outcomes
     }

@@ -18,12 +18,18 @@ public final class PostgresServerProcess: Sendable {
     public static func start() async throws -> PostgresServerProcess {
         let binDirectory = try findBinaries()
         let directory = TemporaryDirectory(prefix: "stampede-postgres")
-        try run("/bin/chmod", ["755", directory.path])
-        if getuid() == 0 { try run("/bin/chown", ["postgres", directory.path]) }
-        try runAsServerUser(
-            binDirectory + "/initdb",
-            ["-D", directory.path + "/data", "-U", "stampede", "--auth=trust", "--no-sync", "-E", "UTF8"]
-        )
+        do {
+            try run("/bin/chmod", ["755", directory.path])
+            if getuid() == 0 { try run("/bin/chown", ["postgres", directory.path]) }
+            try runAsServerUser(
+                binDirectory + "/initdb",
+                ["-D", directory.path + "/data", "-U", "stampede", "--auth=trust", "--no-sync", "-E", "UTF8"]
+            )
+        } catch {
+            directory.remove()
+            throw error
+        }
+        // From here on the server's deinit stops it and removes the cluster if start-up fails.
         let server = PostgresServerProcess(
             port: try RedisServerProcess.freePort(),
             directory: directory,
@@ -41,12 +47,14 @@ public final class PostgresServerProcess: Sendable {
     }
 
     /// A test that fails midway drops its server without destroying it: an immediate shutdown (SIGQUIT to the
-    /// postmaster) so it does not outlive the test run. After ``destroy()`` there is no pid file and nothing to do.
+    /// postmaster) and its cluster removed, so neither outlives the test run. After ``destroy()`` nothing is left.
     deinit {
-        guard let text = try? String(contentsOfFile: dataPath + "/postmaster.pid", encoding: .utf8),
+        if let text = try? String(contentsOfFile: dataPath + "/postmaster.pid", encoding: .utf8),
             let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), pid > 0
-        else { return }
-        kill(pid, SIGQUIT)
+        {
+            kill(pid, SIGQUIT)
+        }
+        directory.remove()
     }
 
     /// Starts the stopped server again on the same port and data.

@@ -39,10 +39,12 @@ public final class RedisServerProcess: Sendable {
         self.output = output
     }
 
-    /// A test that fails midway drops its server without stopping it: kill it so it does not outlive the test run.
+    /// A test that fails midway drops its server without stopping it: kill it and remove its data so neither
+    /// outlives the test run.
     deinit {
         let process = self.process.withLock { $0 }
         if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        directory.remove()
     }
 
     public var log: String { output.text.withLock { $0 } }

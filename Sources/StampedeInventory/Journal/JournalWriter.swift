@@ -20,8 +20,8 @@ import Darwin
 ///
 /// Waking the writer costs the appender a futex call and both threads a context switch, which under load is
 /// dearer than the append itself. So while busy the writer naps briefly between batches (100 µs in `sync`
-/// mode, 1 ms in `async`) and appends do not signal it; only after `busyWindow` without work does it sleep
-/// until the next append signals it, so an idle store costs nothing and its first append is written at once.
+/// mode, 1 ms in `async`) and appends do not signal it; once three naps in a row find no work it sleeps until
+/// the next append signals it, so an idle store costs nothing and its first append is written at once.
 public final class JournalWriter: Sendable {
     private struct Waiter {
         var seq: UInt64
@@ -50,8 +50,9 @@ public final class JournalWriter: Sendable {
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
     private let asyncSyncIntervalNanoseconds: UInt64 = 1_000_000_000
-    /// After this long without work the writer sleeps until signalled instead of napping.
-    private let busyWindowNanoseconds: UInt64 = 10_000_000
+    /// After this many naps in a row without work the writer sleeps until signalled: a steady trickle of requests
+    /// then costs a signal each, not thousands of empty wake-ups a second.
+    private let emptyNapsMax = 3
     /// The nap between batches while busy: the most it adds to an acknowledgement's wait.
     private var napMicroseconds: UInt32 { durability == .sync ? 100 : 1000 }
 
@@ -101,6 +102,9 @@ public final class JournalWriter: Sendable {
     /// The sequence number of the last record appended.
     var appendedSeq: UInt64 { state.withLock { $0.appendedSeq } }
 
+    /// The sequence number of the last record on disk (written, in `async` mode; fsynced, in `sync`).
+    var durableSeq: UInt64 { state.withLock { $0.durableSeq } }
+
     /// Returns once every record up to `seq` is durable under this writer's durability; throws if it never will be.
     public func waitDurable(_ seq: UInt64) async throws {
         if durability == .async {
@@ -141,16 +145,15 @@ public final class JournalWriter: Sendable {
         var batch: [UInt8] = []
         var lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds
         var unsyncedBytes = false
-        var lastWorkNanoseconds: UInt64 = 0
+        var emptyNaps = emptyNapsMax
         while true {
             var upTo: UInt64 = 0
             var closing = false
             var napping = false
-            let loopStart = DispatchTime.now().uptimeNanoseconds
             let hasWork = state.withLock { state in
                 if state.pending.isEmpty {
                     closing = state.closing
-                    napping = !closing && loopStart - lastWorkNanoseconds < busyWindowNanoseconds
+                    napping = !closing && emptyNaps < emptyNapsMax
                     if !closing && !napping { state.writerSleeping = true }
                     return false
                 }
@@ -165,6 +168,7 @@ public final class JournalWriter: Sendable {
                     return
                 }
                 if napping {
+                    emptyNaps += 1
                     usleep(napMicroseconds)
                     continue
                 }
@@ -184,7 +188,7 @@ public final class JournalWriter: Sendable {
                 }
                 continue
             }
-            lastWorkNanoseconds = loopStart
+            emptyNaps = 0
             if let failure = writeAll(batch) {
                 finish(failure: failure)
                 return

@@ -27,9 +27,15 @@ struct LedgerBacklog: Sendable {
     /// Gives the pending entry `seq` its trace context (read back from the journal or the snapshot); an entry
     /// already acknowledged needs none.
     mutating func attach(traceParent: String, toSeq seq: UInt64) {
-        // The trace record follows its entry in the journal, so the entry is at or near the end.
-        guard let index = pending.lastIndex(where: { $0.seq <= seq }), pending[index].seq == seq else { return }
-        pending[index].traceParent = traceParent
+        // Entries are in seq order: a binary search, since a snapshot lists its trace records after all entries.
+        var low = pending.startIndex
+        var high = pending.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if pending[middle].seq < seq { low = middle + 1 } else { high = middle }
+        }
+        guard low < pending.endIndex, pending[low].seq == seq else { return }
+        pending[low].traceParent = traceParent
     }
 
     /// The trace context records that keep the pending entries' sampled traces in a snapshot.
@@ -42,11 +48,16 @@ struct LedgerBacklog: Sendable {
 
     mutating func acknowledge(through seq: UInt64) {
         acknowledgedSeq = max(acknowledgedSeq, seq)
-        while let first = pending.first, first.seq <= seq { pending.removeFirst() }
+        let covered = pending.prefix { $0.seq <= seq }.count
+        pending.removeFirst(covered)
     }
 
-    func first(_ max: Int) -> [LedgerEntry] {
-        pending.prefix(max).map { LedgerEntry(id: String($0.seq), event: $0.event, traceParent: $0.traceParent) }
+    /// The oldest `max` entries whose records are durable through `durableSeq`: the ledger must never hold a
+    /// sale that a crash could still take back from the store.
+    func first(_ max: Int, durableThrough durableSeq: UInt64) -> [LedgerEntry] {
+        pending.prefix(max).prefix { $0.seq <= durableSeq }.map {
+            LedgerEntry(id: String($0.seq), event: $0.event, traceParent: $0.traceParent)
+        }
     }
 
     var depth: LedgerQueueDepth {

@@ -3,12 +3,14 @@ import ServiceContextModule
 
 /// Carries the current request's trace into a ledger entry, as a W3C `traceparent`.
 public enum LedgerTraceContext {
-    /// The `traceparent` of the task's current span, or nil when the task has no trace context.
+    /// The `traceparent` of the task's current span when its trace is sampled, else nil: only sampled traces
+    /// are exported, so an unsampled context would be carried through the queue for nothing.
     public static func currentTraceParent() -> String? {
         guard let context = ServiceContext.current else { return nil }
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
-        return carrier["traceparent"]
+        guard let traceParent = carrier["traceparent"], isSampled(traceParent) else { return nil }
+        return traceParent
     }
 
     /// Whether a W3C `traceparent` (`00-<trace id>-<parent id>-<flags>`) has its sampled flag set.

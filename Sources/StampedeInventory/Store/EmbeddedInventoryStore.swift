@@ -126,7 +126,12 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
             for request in requests {
                 let (outcome, record) = engine.deduct(request, now: now)
                 outcomes.append(outcome)
-                let next = durableSeq(for: outcome.isSuccess, record: record, engine: engine, traceParent: traceParent)
+                let next = durableSeq(
+                    for: outcome.isSuccess,
+                    record: record,
+                    engine: engine,
+                    traceParent: request.traceParent ?? traceParent
+                )
                 if let next { seq = next }
             }
             return (outcomes, seq)
@@ -172,17 +177,18 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
 
     /// The oldest `max` entries the ledger has not acknowledged, in journal order.
     public func ledgerEntries(max: Int) -> [LedgerEntry] {
-        backlog.withLock { $0.first(max) }
+        let durableSeq = journal.durableSeq
+        return backlog.withLock { $0.first(max, durableThrough: durableSeq) }
     }
 
     /// Records that the ledger holds every entry up to journal sequence number `seq`. The acknowledgement is a
     /// journal record: if it is lost in a crash, the entries are sent again and the ledger ignores them.
+    /// Needs no engine lock (deducts go on meanwhile): the entries are in the journal already, and the journal
+    /// and the backlog have locks of their own.
     public func acknowledgeLedger(through seq: UInt64) throws(InventoryStoreError) {
-        try engine.withLock { _ throws(InventoryStoreError) in
-            try journal.checkWritable()
-            _ = journal.append(.ledgerAcknowledged(throughSeq: seq))
-            backlog.withLock { $0.acknowledge(through: seq) }
-        }
+        try journal.checkWritable()
+        _ = journal.append(.ledgerAcknowledged(throughSeq: seq))
+        backlog.withLock { $0.acknowledge(through: seq) }
     }
 
     public var ledgerDepth: LedgerQueueDepth {

@@ -29,4 +29,9 @@ public enum RepairOutcome: Sendable, Hashable {
     case generationChanged
     /// `sold` is negative or above the generation's initial stock; nothing changed.
     case invalidSold
+    /// A sale or release changed the item since it was compared; nothing changed (compare again).
+    case soldChanged
+    /// The hot store counts more sales than the ledger: the ledger misses entries (see the dead letters). Lowering
+    /// the store's count would put units back on sale that were sold, so the item is left alone.
+    case storeAhead
 }
