@@ -22,6 +22,8 @@ public final class LedgerWorker: Sendable {
         public var readWait: Duration
         /// After a batch that was not full, the least time from its read to the next read.
         public var linger: Duration
+        /// A batch write that takes longer is abandoned and retried (its outcome is unknown; a retry is idempotent).
+        public var writeTimeout: Duration
         public var backoffMin: Duration
         public var backoffMax: Duration
         /// How often queue depth and age are published.
@@ -31,6 +33,7 @@ public final class LedgerWorker: Sendable {
             batchMax: Int = 1000,
             readWait: Duration = .milliseconds(500),
             linger: Duration = .milliseconds(50),
+            writeTimeout: Duration = .seconds(10),
             backoffMin: Duration = .milliseconds(100),
             backoffMax: Duration = .seconds(5),
             depthInterval: Duration = .seconds(1)
@@ -39,6 +42,7 @@ public final class LedgerWorker: Sendable {
             self.batchMax = batchMax
             self.readWait = readWait
             self.linger = linger
+            self.writeTimeout = writeTimeout
             self.backoffMin = backoffMin
             self.backoffMax = backoffMax
             self.depthInterval = depthInterval
@@ -166,7 +170,9 @@ public final class LedgerWorker: Sendable {
         let start = ContinuousClock.now
         var written: Int
         do {
-            written = try await ledger.write(batch)
+            written = try await withLedgerTimeout(configuration.writeTimeout, "ledger write") { [ledger] in
+                try await ledger.write(batch)
+            }
         } catch  where PostgresLedger.refusedData(error) {
             logger.warning(
                 "the ledger refused a batch; writing its entries one by one",
@@ -175,7 +181,9 @@ public final class LedgerWorker: Sendable {
             written = 0
             for entry in batch {
                 do {
-                    written += try await ledger.write([entry])
+                    written += try await withLedgerTimeout(configuration.writeTimeout, "ledger write") { [ledger] in
+                        try await ledger.write([entry])
+                    }
                 } catch  where PostgresLedger.refusedData(error) {
                     try await queue.deadLetter(entry, reason: "refused by PostgreSQL: \(String(reflecting: error))")
                     metrics.recordDeadLetter()

@@ -84,7 +84,10 @@ struct LedgerModeTests {
         #expect(acked.count > 1000)
         #expect(
             inLedger == acked,
-            "missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count)"
+            """
+            missing \(acked.subtracting(inLedger).count), unexpected \(inLedger.subtracting(acked).count); \
+            server log: \(instance.log.suffix(4000))
+            """
         )
         #expect(Int(try postgres.psql("SELECT count(*) FROM sales")) == acked.count, "each sale once")
         let lagged = try postgres.psql("SELECT count(*) FROM sales WHERE recorded_at - sold_at > interval '20 seconds'")
