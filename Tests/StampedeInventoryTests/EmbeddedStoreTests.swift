@@ -128,6 +128,70 @@ struct EmbeddedStoreTests {
         }
     }
 
+    @Test func theJournalIsFilledAheadWhileOpenAndTrimmedOnClose() async throws {
+        try await TemporaryDirectory.with { directory in
+            let path = directory.path + "/journal.log"
+            let store = try open(directory)
+            _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+            _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
+            let openSize = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            #expect(openSize == JournalWriter.preallocationBytes)
+            await store.close()
+            let closedSize = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            #expect(closedSize > 0 && closedSize < 1024)
+        }
+    }
+
+    @Test func zerosAfterTheRecordsAreTheEndNotATornTail() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
+                await store.close()
+            }
+            // What a crash leaves: the records, then the zeros written ahead of them.
+            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
+            handle.seekToEndOfFile()
+            handle.write(Data(count: JournalWriter.preallocationBytes + 100))
+            try handle.close()
+            let records = RecordingLogHandler.Records()
+            let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
+            let store = try EmbeddedInventoryStore(
+                configuration: configuration,
+                logger: RecordingLogHandler.logger(records)
+            )
+            #expect(try await store.item(sku: "HOT")?.sold == 1)
+            #expect(try await store.log(orderID: "o1") != nil)
+            #expect(records.messages(at: .warning).isEmpty)
+            await store.close()
+        }
+    }
+
+    @Test func aTornFrameBeforeTheZerosIsDroppedWithAWarning() async throws {
+        try await TemporaryDirectory.with { directory in
+            do {
+                let store = try open(directory)
+                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
+                await store.close()
+            }
+            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
+            handle.seekToEndOfFile()
+            handle.write(Data([40, 0, 0, 0, 1, 2, 3, 4, 5]) + Data(count: JournalWriter.preallocationBytes))
+            try handle.close()
+            let records = RecordingLogHandler.Records()
+            let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
+            let store = try EmbeddedInventoryStore(
+                configuration: configuration,
+                logger: RecordingLogHandler.logger(records)
+            )
+            #expect(try await store.item(sku: "HOT")?.sold == 1)
+            #expect(records.messages(at: .warning).contains { $0.contains("torn tail") })
+            await store.close()
+        }
+    }
+
     @Test func corruptionFollowedByMuchMoreDataRefusesToStart() async throws {
         try await TemporaryDirectory.with { directory in
             do {
