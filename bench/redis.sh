@@ -53,19 +53,31 @@ with_redis_usage() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "$(redis-server --version | cut -d' ' -f1-3), duration ${duration}s, c$connections, wrk -t2"
+source bench/cpu.sh
 echo "== health/live (ceiling)"
-wrk -t2 -c"$connections" -d"${duration}s" -s bench/health.lua "http://127.0.0.1:$redis_http/health/live" | grep STAT
+wrk_with_cpu "$server_redis" -t2 -c"$connections" -d"${duration}s" -s bench/health.lua \
+  "http://127.0.0.1:$redis_http/health/live"
 echo "== deduct, redis mode"
-with_redis_usage wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
-  "http://127.0.0.1:$redis_http/api/v1/inventory/deduct" | grep -E "STAT|REDIS"
+with_redis_usage wrk_with_cpu "$server_redis" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+  "http://127.0.0.1:$redis_http/api/v1/inventory/deduct"
 echo "== deduct, embedded mode"
-wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
-  "http://127.0.0.1:$embedded_http/api/v1/inventory/deduct" | grep STAT
+wrk_with_cpu "$server_embedded" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+  "http://127.0.0.1:$embedded_http/api/v1/inventory/deduct"
 echo "== redis-benchmark EVALSHA deduct script, unpipelined"
 sha=$("$bin" redis-script deduct --sha1)
 redis-cli -p "$redis_port" SCRIPT LOAD "$("$bin" redis-script deduct)" >/dev/null
 requests=$((duration * 40000))
+sold() { redis-cli -p "$redis_port" HGET stampede:item:HOT sold; }
+sold_before=$(sold)
+# ARGV as the server passes it: prefix, now, order records max, ledger backlog max (0: none), then one deduct
+# (sku, user id, order id, amount, traceparent '').
 with_redis_usage redis-benchmark -p "$redis_port" -c "$connections" -n "$requests" -r 1000000000 --csv \
-  EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 HOT user-__rand_int__ bench-__rand_int__ 1 \
+  EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 0 HOT user-__rand_int__ bench-__rand_int__ 1 "" \
   | grep -E "EVALSHA|REDIS|rps" | sed 's/^/BENCH /'
+sold_by_script=$(($(sold) - sold_before))
+echo "BENCH units sold by the script: $sold_by_script of $requests calls"
+if [ "$sold_by_script" -lt $((requests * 99 / 100)) ]; then
+  echo "redis-benchmark's calls did not deduct: the script's arguments no longer match (see above)" >&2
+  exit 1
+fi
 curl -s "http://127.0.0.1:$redis_http/api/v1/inventory/HOT"; echo

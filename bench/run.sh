@@ -24,10 +24,13 @@ curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: 
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "durability: $durability, duration: ${duration}s, wrk -t2"
+source bench/cpu.sh
 for connections in 64 256; do
   echo "== c$connections health/live"
-  wrk -t2 -c"$connections" -d"${duration}s" -s bench/health.lua "http://127.0.0.1:$port/health/live" | grep STAT
+  wrk_with_cpu "$server" -t2 -c"$connections" -d"${duration}s" -s bench/health.lua \
+    "http://127.0.0.1:$port/health/live"
   echo "== c$connections deduct"
-  wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua "http://127.0.0.1:$port/api/v1/inventory/deduct" | grep STAT
+  wrk_with_cpu "$server" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+    "http://127.0.0.1:$port/api/v1/inventory/deduct"
 done
 curl -s "http://127.0.0.1:$port/api/v1/inventory/HOT"; echo
