@@ -122,10 +122,12 @@ public final class LedgerWorker: Sendable {
             let spans = startSpans(batch)
             defer { for span in spans { span.end() } }
             var errorRecorded = false
+            // Entries already in the dead-letter store are not written or dead-lettered again when a retry follows.
+            var deadLettered: Set<String> = []
             // The batch in hand is written and acknowledged even when a stop arrives meanwhile.
             while !Task.isCancelled {
                 do {
-                    try await write(batch)
+                    try await write(batch, deadLettered: &deadLettered)
                     backoff.reset()
                     break
                 } catch {
@@ -166,12 +168,14 @@ public final class LedgerWorker: Sendable {
     }
 
     /// Writes the batch, or when PostgreSQL refuses its data, each entry alone, dead-lettering those refused.
-    private func write(_ batch: [LedgerEntry]) async throws {
+    /// `deadLettered` holds the ids this batch has dead-lettered so far, across retries of the same batch.
+    private func write(_ batch: [LedgerEntry], deadLettered: inout Set<String>) async throws {
         let start = ContinuousClock.now
         var written: Int
+        let remaining = deadLettered.isEmpty ? batch : batch.filter { !deadLettered.contains($0.id) }
         do {
             written = try await withLedgerTimeout(configuration.writeTimeout, "ledger write") { [ledger] in
-                try await ledger.write(batch)
+                try await ledger.write(remaining)
             }
         } catch  where PostgresLedger.refusedData(error) {
             logger.warning(
@@ -179,13 +183,14 @@ public final class LedgerWorker: Sendable {
                 metadata: ["error": "\(String(reflecting: error))"]
             )
             written = 0
-            for entry in batch {
+            for entry in remaining {
                 do {
                     written += try await withLedgerTimeout(configuration.writeTimeout, "ledger write") { [ledger] in
                         try await ledger.write([entry])
                     }
                 } catch  where PostgresLedger.refusedData(error) {
                     try await queue.deadLetter(entry, reason: "refused by PostgreSQL: \(String(reflecting: error))")
+                    deadLettered.insert(entry.id)
                     metrics.recordDeadLetter()
                 }
             }

@@ -81,6 +81,7 @@ public final class PostgresLedger: Sendable {
                 )
             }
         }
+        if entries.isEmpty { return 0 }
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
             var inserted = 0

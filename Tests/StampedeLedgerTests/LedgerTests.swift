@@ -6,6 +6,7 @@ import StampedeLedger
 import StampedeRedis
 import StampedeTelemetry
 import StampedeTestSupport
+import Synchronization
 import Testing
 
 /// The write-behind ledger against real servers: PostgreSQL (its own cluster) and Redis.
@@ -345,6 +346,38 @@ struct LedgerTests {
         await redis.stop()
     }
 
+    @Test func aRetriedBatchDoesNotDeadLetterAnEntryTwice() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "good-1", amount: 1))
+            for name in ["bad\u{0}1", "bad\u{0}2"] {
+                _ = try await client.xadd(
+                    "stampede:ledger",
+                    fields: [
+                        ("k", "sale"), ("o", .string(name)), ("s", "A"), ("u", "u"), ("a", "1"), ("os", "5"),
+                        ("ns", "4"),
+                        ("t", "1700000000000"), ("g", "1"),
+                    ]
+                )
+            }
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "good-2", amount: 1))
+            // The second dead-lettering fails once, so the batch is retried after the first entry was dead-lettered.
+            let flaky = FlakyDeadLetterQueue(inner: queue(client), failingCall: 2)
+            let metrics = TestMetrics()
+            try await drain(flaky, ledger, metrics: metrics)
+            #expect(flaky.deadLettered == ["bad\u{0}1", "bad\u{0}2"])
+            #expect(try await client.xlen("stampede:ledger:dead") == 2)
+            #expect(try metrics.expectCounter(LedgerMetrics.deadLetters).totalValue == 2)
+            #expect(
+                try postgres.psql("SELECT string_agg(order_id, ',' ORDER BY order_id) FROM sales") == "good-1,good-2"
+            )
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
     @Test func aFullLedgerStreamRefusesWritesAndChangesNothing() async throws {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis, ledgerBacklogMax: 3)
@@ -474,5 +507,36 @@ struct LedgerTests {
         }
         await client.shutdown()
         await redis.stop()
+    }
+}
+
+/// A ledger queue whose `failingCall`-th dead-lettering fails once; records the order ids it dead-lettered.
+final class FlakyDeadLetterQueue: LedgerQueue {
+    struct Failure: Error {}
+
+    let inner: any LedgerQueue
+    let failingCall: Int
+    private let state = Mutex<(calls: Int, orders: [String])>((0, []))
+
+    init(inner: any LedgerQueue, failingCall: Int) {
+        self.inner = inner
+        self.failingCall = failingCall
+    }
+
+    var deadLettered: [String] { state.withLock { $0.orders } }
+
+    func next(max: Int, wait: Duration) async throws -> [LedgerEntry] { try await inner.next(max: max, wait: wait) }
+    func acknowledge(_ entries: [LedgerEntry]) async throws { try await inner.acknowledge(entries) }
+    func depth() async throws -> LedgerQueueDepth { try await inner.depth() }
+
+    func deadLetter(_ entry: LedgerEntry, reason: String) async throws {
+        let call = state.withLock { state in
+            state.calls += 1
+            return state.calls
+        }
+        if call == failingCall { throw Failure() }
+        try await inner.deadLetter(entry, reason: reason)
+        guard case .sale(let order) = entry.event else { return }
+        state.withLock { $0.orders.append(order.orderID) }
     }
 }

@@ -9,15 +9,31 @@ import Darwin
 /// The ledger queue of the embedded store: its journal. Entries are the journal records the ledger has not
 /// acknowledged; an acknowledgement is itself a journal record, so the queue survives restarts and compaction.
 ///
-/// Dead letters go to `ledger-dead-letters.jsonl` in the data directory, one JSON object per line.
+/// Dead letters go to `ledger-dead-letters.jsonl` in the data directory, one JSON object per line. The file is
+/// bounded: a line that would take it past `deadLetterBytesMax` first renames it to `ledger-dead-letters.1.jsonl`
+/// (replacing the one before), so the newest dead letters are kept, as the Redis dead-letter stream is trimmed.
 public struct EmbeddedLedgerQueue: LedgerQueue {
+    public static let defaultDeadLetterBytesMax = 64 << 20
+
     let store: EmbeddedInventoryStore
     let deadLetterPath: String
+    let deadLetterBytesMax: Int
 
-    public init(store: EmbeddedInventoryStore, dataDirectory: String) {
+    public init(
+        store: EmbeddedInventoryStore,
+        dataDirectory: String,
+        deadLetterBytesMax: Int = EmbeddedLedgerQueue.defaultDeadLetterBytesMax
+    ) {
         precondition(store.hasLedger, "the store was opened without a ledger backlog")
+        precondition(deadLetterBytesMax > 0, "the dead-letter file needs room")
         self.store = store
         self.deadLetterPath = dataDirectory + "/ledger-dead-letters.jsonl"
+        self.deadLetterBytesMax = deadLetterBytesMax
+    }
+
+    /// Where the older dead letters go when the file is full.
+    var previousDeadLetterPath: String {
+        String(deadLetterPath.dropLast(".jsonl".count)) + ".1.jsonl"
     }
 
     public func next(max: Int, wait: Duration) async throws -> [LedgerEntry] {
@@ -39,6 +55,12 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         var line = "{\"id\":" + JSONText.quoted(entry.id) + ",\"kind\":" + JSONText.quoted(entry.event.kind)
         line += ",\"sku\":" + JSONText.quoted(entry.event.sku) + ",\"entry\":" + JSONText.quoted("\(entry.event)")
         line += ",\"reason\":" + JSONText.quoted(reason) + "}\n"
+        var info = stat()
+        if stat(deadLetterPath, &info) == 0 && Int(info.st_size) + line.utf8.count > deadLetterBytesMax {
+            guard rename(deadLetterPath, previousDeadLetterPath) == 0 else {
+                throw SystemCallError(call: "rename", path: deadLetterPath, errno: errno)
+            }
+        }
         let fd = open(deadLetterPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw SystemCallError(call: "open", path: deadLetterPath, errno: errno)
