@@ -32,6 +32,8 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
     var redisPrefix: String?
 
+    @OptionGroup var redisConnection: RedisConnectionOptions
+
     @Option(help: "The embedded store's directory. Env: STAMPEDE_DATA_DIR. Default: ./stampede-data.")
     var dataDir: String?
 
@@ -53,6 +55,8 @@ struct ReconcileCommand: AsyncParsableCommand {
                 durability: nil,
                 logLevel: nil,
                 redisURL: redis,
+                redisConnections: redisConnection.redisConnections,
+                redisTimeoutMilliseconds: redisConnection.redisTimeoutMs,
                 redisKeyPrefix: redisPrefix,
                 environment: environment
             )

@@ -51,11 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var redis: String?
 
-    @Option(help: "Pooled, pipelined Redis connections. Env: STAMPEDE_REDIS_CONNECTIONS. Default: 4.")
-    var redisConnections: Int?
-
-    @Option(help: "Redis connect and reply timeout in ms. Env: STAMPEDE_REDIS_TIMEOUT_MS. Default: 1000.")
-    var redisTimeoutMs: Int?
+    @OptionGroup var redisConnection: RedisConnectionOptions
 
     @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
     var redisPrefix: String?
@@ -90,8 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
                 durability: durability,
                 logLevel: logLevel,
                 redisURL: redis,
-                redisConnections: redisConnections,
-                redisTimeoutMilliseconds: redisTimeoutMs,
+                redisConnections: redisConnection.redisConnections,
+                redisTimeoutMilliseconds: redisConnection.redisTimeoutMs,
                 redisKeyPrefix: redisPrefix,
                 redisCoalescedCalls: redisCoalescedCalls,
                 soldOutCacheMilliseconds: soldOutCacheMs,

@@ -33,6 +33,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
     var redisPrefix: String?
 
+    @OptionGroup var redisConnection: RedisConnectionOptions
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
     var logLevel: String?
 
@@ -58,6 +60,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 durability: nil,
                 logLevel: logLevel,
                 redisURL: redis,
+                redisConnections: redisConnection.redisConnections,
+                redisTimeoutMilliseconds: redisConnection.redisTimeoutMs,
                 redisKeyPrefix: redisPrefix,
                 environment: environment
             )
