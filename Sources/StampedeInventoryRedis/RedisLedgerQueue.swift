@@ -43,6 +43,8 @@ public final class RedisLedgerQueue: LedgerQueue {
         /// Read this consumer's own pending entries before new ones (after a start or a failed read).
         var resumePending = true
         var lastClaim: ContinuousClock.Instant?
+        /// Where the next `XAUTOCLAIM` continues its scan of the pending entries; "0-0" starts a new scan.
+        var claimCursor = "0-0"
     }
 
     private let client: RedisClient
@@ -95,14 +97,21 @@ public final class RedisLedgerQueue: LedgerQueue {
             if !live.isEmpty { return try await decode(live) }
             state.withLock { $0.resumePending = false }
         }
-        if claimDue() {
+        if let cursor = claimDue() {
             let claimed = try await client.xautoclaim(
                 stream,
                 group: group,
                 consumer: configuration.consumer,
                 minIdleMilliseconds: Int(configuration.claimIdle / .milliseconds(1)),
+                start: cursor,
                 count: max
             )
+            // Until the scan wraps around ("0-0"), the next read claims again at once from where this one stopped,
+            // so a dead worker's whole backlog is taken over batch after batch, not one batch per interval.
+            state.withLock { state in
+                state.claimCursor = claimed.next
+                if claimed.next != "0-0" { state.lastClaim = nil }
+            }
             if !claimed.entries.isEmpty {
                 logger.warning(
                     "took over ledger entries another worker left pending",
@@ -148,12 +157,13 @@ public final class RedisLedgerQueue: LedgerQueue {
         try await client.xlen(keys.ledgerDead)
     }
 
-    private func claimDue() -> Bool {
+    /// The cursor to claim from when a claim is due: at most every `claimIdle / 2`, except while a scan goes on.
+    private func claimDue() -> String? {
         let now = ContinuousClock.now
         return state.withLock { state in
-            if let last = state.lastClaim, now - last < configuration.claimIdle / 2 { return false }
+            if let last = state.lastClaim, now - last < configuration.claimIdle / 2 { return nil }
             state.lastClaim = now
-            return true
+            return state.claimCursor
         }
     }
 

@@ -318,6 +318,28 @@ struct LedgerTests {
         await redis.stop()
     }
 
+    @Test func aDeadWorkersWholeBacklogIsTakenOverBatchAfterBatch() async throws {
+        let redis = try await RedisServerProcess.start()
+        let (client, store) = try makeRedisStore(redis)
+        _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 1000, rateWindowMilliseconds: 0))
+        for index in 0..<299 {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+        }
+        let taken = try await queue(client, consumer: "dead").next(max: 1000, wait: .zero)
+        #expect(taken.count == 300)
+        let survivor = queue(client, consumer: "alive", claimIdle: .seconds(2))
+        try await Task.sleep(for: .milliseconds(2100))
+        // Claims are due every claimIdle / 2 (1 s), but a scan in progress goes on at the next read.
+        var claimed: Set<String> = []
+        for _ in 0..<8 {
+            for entry in try await survivor.next(max: 50, wait: .zero) { claimed.insert(entry.id) }
+        }
+        #expect(claimed.count == taken.count)
+        #expect(claimed.isSubset(of: Set(taken.map(\.id))))
+        await client.shutdown()
+        await redis.stop()
+    }
+
     @Test func poisonEntriesGoToTheDeadLetterStreamAndTheRestIsWritten() async throws {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis)

@@ -189,8 +189,9 @@ struct DataDirectory {
                 backlog!.append(seq: seq, event: event, traceParent: nil)
             }
         } else if !pending.isEmpty {
+            // They stay in the snapshot until the journal is next compacted (this start, if it holds records).
             logger.warning(
-                "dropping ledger entries the ledger never received: no ledger is configured now",
+                "no ledger is configured: ignoring ledger entries it never received; the next compaction drops them",
                 metadata: ["entries": "\(pendingEntries)"]
             )
         }
