@@ -4,6 +4,7 @@ import StampedeInventory
 import StampedeInventoryRedis
 import StampedeRedis
 import StampedeTestSupport
+import Synchronization
 import Testing
 
 /// What only the Redis store has: several instances on one Redis, the sold-out cache, Redis faults.
@@ -89,11 +90,13 @@ struct RedisInventoryStoreTests {
         await store.checkHealth()
         #expect(store.isReady)
         _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 1_000_000, rateWindowMilliseconds: 0))
+        // The load runs until Redis has been killed, restarted and found ready again, and a little longer.
+        let load = LoadFlags()
         let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
             for worker in 0..<16 {
                 group.addTask {
                     var acknowledged: [String] = []
-                    for index in 0..<400 {
+                    for index in 0..<1_000_000 where !load.done.load(ordering: .relaxed) {
                         let order = "w\(worker)-\(index)"
                         do {
                             let outcome = try await store.deduct(
@@ -102,6 +105,7 @@ struct RedisInventoryStoreTests {
                             if outcome.isSuccess { acknowledged.append(order) }
                         } catch let error as InventoryStoreError {
                             #expect([.storeUnavailable, .storeTimeout, .storageBusy].contains(error.code))
+                            load.failures.add(1, ordering: .relaxed)
                             try await Task.sleep(for: .milliseconds(5))
                         }
                     }
@@ -109,16 +113,25 @@ struct RedisInventoryStoreTests {
                 }
             }
             group.addTask {
+                defer { load.done.store(true, ordering: .relaxed) }
                 try await Task.sleep(for: .milliseconds(150))
                 try await server.kill()
                 await store.checkHealth()
                 #expect(!store.isReady, "readiness follows Redis")
                 try await Task.sleep(for: .milliseconds(300))
                 try await server.restart()
+                for _ in 0..<100 {
+                    await store.checkHealth()
+                    if store.isReady { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await Task.sleep(for: .milliseconds(200))
                 return []
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
+        let failed = load.failures.load(ordering: .relaxed)
+        #expect(failed > 0, "the outage happened under load")
         var recovered = false
         for _ in 0..<100 where !recovered {
             await store.checkHealth()
@@ -135,4 +148,10 @@ struct RedisInventoryStoreTests {
         await client.shutdown()
         await server.stop()
     }
+}
+
+/// Shared by the load's tasks: when to stop, and how many requests failed.
+final class LoadFlags: Sendable {
+    let done = Atomic<Bool>(false)
+    let failures = Atomic<Int>(0)
 }
