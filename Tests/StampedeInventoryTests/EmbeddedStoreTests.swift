@@ -108,22 +108,39 @@ struct EmbeddedStoreTests {
         }
     }
 
-    @Test func aTornTailIsDroppedAndEverythingBeforeItKept() async throws {
+    /// A store with one item and one sale, closed, then `tail` appended to its journal as a crash can leave it.
+    func oneSaleThenJournalTail(_ tail: Data, in directory: TemporaryDirectory) async throws {
+        let store = try open(directory)
+        _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+        _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
+        await store.close()
+        let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
+        handle.seekToEndOfFile()
+        handle.write(tail)
+        try handle.close()
+    }
+
+    /// Reopens the store with a logger that keeps what recovery logs.
+    func reopenRecordingLogs(
+        _ directory: TemporaryDirectory
+    ) throws -> (EmbeddedInventoryStore, RecordingLogHandler.Records) {
+        let records = RecordingLogHandler.Records()
+        let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
+        let store = try EmbeddedInventoryStore(
+            configuration: configuration,
+            logger: RecordingLogHandler.logger(records)
+        )
+        return (store, records)
+    }
+
+    @Test func aTornTailIsDroppedWithAWarningAndEverythingBeforeItKept() async throws {
         try await TemporaryDirectory.with { directory in
-            do {
-                let store = try open(directory)
-                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
-                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
-                await store.close()
-            }
             // Half a frame, as a crash in the middle of a write leaves it.
-            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
-            handle.seekToEndOfFile()
-            handle.write(Data([40, 0, 0, 0, 1, 2, 3, 4, 5]))
-            try handle.close()
-            let store = try open(directory)
+            try await oneSaleThenJournalTail(Data([40, 0, 0, 0, 1, 2, 3, 4, 5]), in: directory)
+            let (store, records) = try reopenRecordingLogs(directory)
             #expect(try await store.item(sku: "HOT")?.sold == 1)
             #expect(try await store.log(orderID: "o1") != nil)
+            #expect(records.messages(at: .warning).contains { $0.contains("torn tail") })
             await store.close()
         }
     }
@@ -144,23 +161,9 @@ struct EmbeddedStoreTests {
 
     @Test func zerosAfterTheRecordsAreTheEndNotATornTail() async throws {
         try await TemporaryDirectory.with { directory in
-            do {
-                let store = try open(directory)
-                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
-                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
-                await store.close()
-            }
             // What a crash leaves: the records, then the zeros written ahead of them.
-            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
-            handle.seekToEndOfFile()
-            handle.write(Data(count: JournalWriter.preallocationBytes + 100))
-            try handle.close()
-            let records = RecordingLogHandler.Records()
-            let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
-            let store = try EmbeddedInventoryStore(
-                configuration: configuration,
-                logger: RecordingLogHandler.logger(records)
-            )
+            try await oneSaleThenJournalTail(Data(count: JournalWriter.preallocationBytes + 100), in: directory)
+            let (store, records) = try reopenRecordingLogs(directory)
             #expect(try await store.item(sku: "HOT")?.sold == 1)
             #expect(try await store.log(orderID: "o1") != nil)
             #expect(records.messages(at: .warning).isEmpty)
@@ -170,22 +173,9 @@ struct EmbeddedStoreTests {
 
     @Test func aTornFrameBeforeTheZerosIsDroppedWithAWarning() async throws {
         try await TemporaryDirectory.with { directory in
-            do {
-                let store = try open(directory)
-                _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
-                _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
-                await store.close()
-            }
-            let handle = try #require(FileHandle(forWritingAtPath: directory.path + "/journal.log"))
-            handle.seekToEndOfFile()
-            handle.write(Data([40, 0, 0, 0, 1, 2, 3, 4, 5]) + Data(count: JournalWriter.preallocationBytes))
-            try handle.close()
-            let records = RecordingLogHandler.Records()
-            let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path)
-            let store = try EmbeddedInventoryStore(
-                configuration: configuration,
-                logger: RecordingLogHandler.logger(records)
-            )
+            let tail = Data([40, 0, 0, 0, 1, 2, 3, 4, 5]) + Data(count: JournalWriter.preallocationBytes)
+            try await oneSaleThenJournalTail(tail, in: directory)
+            let (store, records) = try reopenRecordingLogs(directory)
             #expect(try await store.item(sku: "HOT")?.sold == 1)
             #expect(records.messages(at: .warning).contains { $0.contains("torn tail") })
             await store.close()

@@ -59,6 +59,13 @@ struct LedgerTests {
         )
     }
 
+    /// Sells `count` units of SKU "A", one per order `o0`, `o1`, ….
+    func sell(_ count: Int, on store: RedisInventoryStore) async throws {
+        for index in 0..<count {
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
+        }
+    }
+
     /// Runs a worker until the queue is empty (or `timeout`), then stops it.
     func drain(
         _ queue: any LedgerQueue,
@@ -269,9 +276,7 @@ struct LedgerTests {
         _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
         let ledgerQueue = queue(client, consumer: "w1")
         try await ledgerQueue.acknowledge(try await ledgerQueue.next(max: 100, wait: .zero))
-        for index in 0..<5 {
-            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
-        }
+        try await sell(5, on: store)
         // Redis delivers the five to w1, but w1 never sees the reply; its next read fails (Redis is gone).
         let delivered = try await client.xreadgroup(
             "stampede:ledger",
@@ -303,9 +308,7 @@ struct LedgerTests {
         let (client, store) = try makeRedisStore(redis)
         try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
             _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
-            for index in 0..<50 {
-                _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
-            }
+            try await sell(50, on: store)
             // The first worker takes a batch and dies before acknowledging it.
             let taken = try await queue(client, consumer: "dead").next(max: 40, wait: .zero)
             #expect(taken.count == 40)
@@ -322,9 +325,7 @@ struct LedgerTests {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis)
         _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 1000, rateWindowMilliseconds: 0))
-        for index in 0..<299 {
-            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
-        }
+        try await sell(299, on: store)
         let taken = try await queue(client, consumer: "dead").next(max: 1000, wait: .zero)
         #expect(taken.count == 300)
         let survivor = queue(client, consumer: "alive", claimIdle: .seconds(2))
