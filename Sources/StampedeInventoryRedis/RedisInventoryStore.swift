@@ -214,70 +214,67 @@ public final class RedisInventoryStore: ReconcilableStore {
     }
 
     public func items() async throws -> [ItemSnapshot] {
-        let members = try await command(RedisCommand("SMEMBERS", keys.items))
-        guard let skus = members.elements?.compactMap(\.string) else { throw unexpected("items", members) }
-        var snapshots: [ItemSnapshot] = []
-        snapshots.reserveCapacity(skus.count)
+        try await scanItems(
+            operation: "items",
+            command: { Self.itemCommand($0) },
+            value: { sku, reply in try itemSnapshot(sku: sku, reply: reply) }
+        )
+    }
+
+    /// Reads every item with `command(itemKey)`, pipelining 500 per round trip, and turns each reply into a value
+    /// (nil for an item deleted since the `SMEMBERS`).
+    private func scanItems<Value>(
+        operation: String,
+        command: (String) -> RedisCommand,
+        value: (String, RESPValue) throws -> Value?
+    ) async throws -> [Value] {
+        let members = try await self.command(RedisCommand("SMEMBERS", keys.items))
+        guard let skus = members.elements?.compactMap(\.string) else { throw unexpected(operation, members) }
+        var values: [Value] = []
+        values.reserveCapacity(skus.count)
         var start = 0
         while start < skus.count {
             let chunk = skus[start..<min(start + 500, skus.count)]
             let replies: [RESPValue]
             do {
-                replies = try await client.pipeline(chunk.map { Self.itemCommand(keys.item($0)) })
+                replies = try await client.pipeline(chunk.map { command(keys.item($0)) })
             } catch {
-                throw Self.storeError(error, operation: "items")
+                throw Self.storeError(error, operation: operation)
             }
             for (sku, reply) in zip(chunk, replies) {
-                if let snapshot = try itemSnapshot(sku: sku, reply: reply) { snapshots.append(snapshot) }
+                if let value = try value(sku, reply) { values.append(value) }
             }
             start += chunk.count
         }
-        return snapshots
+        return values
     }
 
     // MARK: Reconciliation
 
     public func itemStates() async throws -> [ItemState] {
-        let members = try await command(RedisCommand("SMEMBERS", keys.items))
-        guard let skus = members.elements?.compactMap(\.string) else { throw unexpected("items", members) }
-        var states: [ItemState] = []
-        states.reserveCapacity(skus.count)
-        var start = 0
-        while start < skus.count {
-            let chunk = skus[start..<min(start + 500, skus.count)]
-            let replies: [RESPValue]
-            do {
-                replies = try await client.pipeline(
-                    chunk.map { RedisCommand("HMGET", [.string(keys.item($0)), "gen", "initial", "stock", "sold"]) }
-                )
-            } catch {
-                throw Self.storeError(error, operation: "item states")
-            }
-            for (sku, reply) in zip(chunk, replies) {
+        try await scanItems(
+            operation: "item states",
+            command: { RedisCommand("HMGET", [.string($0), "gen", "initial", "stock", "sold"]) },
+            value: { sku, reply in
                 guard let fields = reply.elements, fields.count == 4 else { throw unexpected("item state", reply) }
-                if fields[0].isNull { continue }
+                if fields[0].isNull { return nil }
                 guard let generation = fields[0].int64, let initial = fields[1].int64, let stock = fields[2].int64,
                     let sold = fields[3].int64
                 else { throw unexpected("item state", reply) }
-                states.append(
-                    ItemState(
-                        sku: sku,
-                        generation: UInt64(generation),
-                        initialStock: initial,
-                        stock: stock,
-                        sold: sold
-                    )
+                return ItemState(
+                    sku: sku,
+                    generation: UInt64(generation),
+                    initialStock: initial,
+                    stock: stock,
+                    sold: sold
                 )
             }
-            start += chunk.count
-        }
-        return states
+        )
     }
 
-    /// Sets the item's sold units from the ledger (stock = initial − sold) if it is still at `generation`.
-    /// Per-user counts and order records stay as they are.
-    /// Sets the item's sold units to `sold` if it is still at `generation` with `expectedSold` sold (compare and
-    /// set: a sale since the comparison leaves it alone).
+    /// Sets the item's sold units to `sold` (stock = initial − sold) if it is still at `generation` with
+    /// `expectedSold` sold (compare and set: a sale since the comparison leaves it alone). Per-user counts and
+    /// order records stay as they are.
     public func repairItem(
         sku: String,
         generation: UInt64,
