@@ -392,7 +392,11 @@ public final class RedisInventoryStore: ReconcilableStore {
     }
 
     private func ledgerFull() -> InventoryStoreError {
-        InventoryStoreError(.ledgerBacklogFull, context: "\(ledgerBacklogMax) entries wait in the ledger stream")
+        Self.ledgerFull(backlogMax: Int64(ledgerBacklogMax))
+    }
+
+    static func ledgerFull(backlogMax: Int64) -> InventoryStoreError {
+        InventoryStoreError(.ledgerBacklogFull, context: "\(backlogMax) entries wait in the ledger stream")
     }
 
     private func unexpected(_ operation: String, _ reply: RESPValue) -> InventoryStoreError {
@@ -408,7 +412,6 @@ public final class RedisInventoryStore: ReconcilableStore {
         case .timeout: code = .storeTimeout
         case .busy: code = .storageBusy
         case .server where error.context.hasPrefix("OOM"): code = .storageBusy
-        case .server where error.context == ledgerFullMessage: code = .ledgerBacklogFull
         default: code = .storeUnavailable
         }
         return InventoryStoreError(code, context: "redis \(operation)", underlying: error)
@@ -439,7 +442,9 @@ struct DeductScriptCall: Sendable {
         }
         return client.submitScript(RedisInventoryScripts.deduct, arguments: arguments).flatMapThrowing { reply in
             guard let values = reply.elements, values.count == requests.count * 3 else {
-                if reply.elements?.first?.int64 == -1 { throw RedisError(.server, ledgerFullMessage) }
+                if reply.elements?.first?.int64 == -1 {
+                    throw RedisInventoryStore.ledgerFull(backlogMax: ledgerBacklogMax)
+                }
                 if let message = reply.errorMessage { throw RedisError(.server, message) }
                 throw RedisError(.unexpectedReply, "deduct script: \(reply)")
             }
@@ -458,6 +463,3 @@ struct DeductScriptCall: Sendable {
         }
     }
 }
-
-/// The deduct script's "ledger stream full" answer, carried as a server error to the store's error mapping.
-let ledgerFullMessage = "STAMPEDE ledger backlog full"
