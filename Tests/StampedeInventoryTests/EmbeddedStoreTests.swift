@@ -145,39 +145,16 @@ struct EmbeddedStoreTests {
         }
     }
 
-    @Test func theJournalIsFilledAheadWhileOpenAndTrimmedOnClose() async throws {
+    @Test func theJournalOnlyGrowsByItsRecords() async throws {
+        // Recovery relies on appends: a crash leaves a prefix of what was written, so a bad frame with a valid one
+        // after it is corruption. Records written over space filled ahead could reach the disk in any order.
         try await TemporaryDirectory.with { directory in
-            let path = directory.path + "/journal.log"
             let store = try open(directory)
             _ = try await store.putItem(sku: "HOT", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
             _ = try await store.deduct(DeductRequest(sku: "HOT", userID: "u1", orderID: "o1", amount: 1))
-            let openSize = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-            #expect(openSize == JournalWriter.preallocationBytes)
-            await store.close()
-            let closedSize = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-            #expect(closedSize > 0 && closedSize < 1024)
-        }
-    }
-
-    @Test func zerosAfterTheRecordsAreTheEndNotATornTail() async throws {
-        try await TemporaryDirectory.with { directory in
-            // What a crash leaves: the records, then the zeros written ahead of them.
-            try await oneSaleThenJournalTail(Data(count: JournalWriter.preallocationBytes + 100), in: directory)
-            let (store, records) = try reopenRecordingLogs(directory)
-            #expect(try await store.item(sku: "HOT")?.sold == 1)
-            #expect(try await store.log(orderID: "o1") != nil)
-            #expect(records.messages(at: .warning).isEmpty)
-            await store.close()
-        }
-    }
-
-    @Test func aTornFrameBeforeTheZerosIsDroppedWithAWarning() async throws {
-        try await TemporaryDirectory.with { directory in
-            let tail = Data([40, 0, 0, 0, 1, 2, 3, 4, 5]) + Data(count: JournalWriter.preallocationBytes)
-            try await oneSaleThenJournalTail(tail, in: directory)
-            let (store, records) = try reopenRecordingLogs(directory)
-            #expect(try await store.item(sku: "HOT")?.sold == 1)
-            #expect(records.messages(at: .warning).contains { $0.contains("torn tail") })
+            let path = directory.path + "/journal.log"
+            let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            #expect(size > 0 && size < 512)
             await store.close()
         }
     }

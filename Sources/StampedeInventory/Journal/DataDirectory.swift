@@ -108,17 +108,11 @@ struct DataDirectory {
         try syncDirectory()
     }
 
-    /// Opens the (empty, compacted) journal for writing and returns it with the offset where its records end.
-    func openJournal() throws(InventoryStoreError) -> (fd: Int32, endOffset: Int) {
-        let fd = open(journalPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+    /// Opens the (empty, compacted) journal for appending.
+    func openJournal() throws(InventoryStoreError) -> Int32 {
+        let fd = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw unavailable("cannot open the journal", call: "open", path: journalPath) }
-        let end = lseek(fd, 0, SEEK_END)
-        guard end >= 0 else {
-            let error = unavailable("cannot find the end of the journal", call: "lseek", path: journalPath)
-            Glibc.close(fd)
-            throw error
-        }
-        return (fd, Int(end))
+        return fd
     }
 
     private func loadSnapshot(into engine: inout InventoryEngine, backlog: inout LedgerBacklog?) throws -> UInt64 {
@@ -245,15 +239,13 @@ struct DataDirectory {
         return lastSeq
     }
 
-    /// The records end at the first bad frame. Zeros from there on are space the writer filled ahead of them.
-    /// Otherwise a crash mid-write leaves at most one unfinished group commit (then zeros), with no valid frame
-    /// after the bad one. A valid frame further on, or more bytes than one group commit writes, means corruption
-    /// of acknowledged data: refuse to start rather than drop it.
+    /// A crash mid-write leaves at most one unfinished group commit at the tail, with no valid frame after the
+    /// bad one. A valid frame further on, or more bytes than one group commit writes, means corruption of
+    /// acknowledged data: refuse to start rather than drop it.
     private func dropTornTail(fd: Int32, offset: Int, reason: String, lastSeq: UInt64) throws {
         let size = Int(lseek(fd, 0, SEEK_END))
         let dropped = size - offset
-        let tailBytesMax = JournalWriter.defaultPendingBytesMax + 2 * JournalWriter.preallocationBytes + (1 << 20)
-        guard dropped <= tailBytesMax else {
+        guard dropped <= JournalWriter.defaultPendingBytesMax + (1 << 20) else {
             throw InventoryStoreError(
                 .corrupted,
                 context: "journal frame at offset \(offset) is bad (\(reason)) with \(dropped) bytes after it"
@@ -262,19 +254,17 @@ struct DataDirectory {
         var tail = [UInt8](repeating: 0, count: dropped)
         let readBytes = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, dropped, off_t(offset)) }
         guard readBytes == dropped else { throw SystemCallError(call: "pread", path: journalPath, errno: errno) }
-        if let lastNonZero = tail.lastIndex(where: { $0 != 0 }) {
-            if let found = JournalFrame.firstValidFrame(in: tail, after: 1, seqAbove: lastSeq) {
-                throw InventoryStoreError(
-                    .corrupted,
-                    context:
-                        "journal frame at offset \(offset) is bad (\(reason)) but a valid frame follows at \(offset + found)"
-                )
-            }
-            logger.warning(
-                "dropping the torn tail of the journal (never acknowledged)",
-                metadata: ["offset": "\(offset)", "bytes": "\(lastNonZero + 1)", "reason": "\(reason)"]
+        if let found = JournalFrame.firstValidFrame(in: tail, after: 1, seqAbove: lastSeq) {
+            throw InventoryStoreError(
+                .corrupted,
+                context:
+                    "journal frame at offset \(offset) is bad (\(reason)) but a valid frame follows at \(offset + found)"
             )
         }
+        logger.warning(
+            "dropping the torn tail of the journal (never acknowledged)",
+            metadata: ["offset": "\(offset)", "bytes": "\(dropped)", "reason": "\(reason)"]
+        )
         guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
             throw SystemCallError(call: "ftruncate", path: journalPath, errno: errno)
         }

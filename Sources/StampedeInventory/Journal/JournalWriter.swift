@@ -22,11 +22,6 @@ import Darwin
 /// dearer than the append itself. So while busy the writer naps briefly between batches (100 µs in `sync`
 /// mode, 1 ms in `async`) and appends do not signal it; once three naps in a row find no work it sleeps until
 /// the next append signals it, so an idle store costs nothing and its first append is written at once.
-///
-/// The file is written with zeros ahead of the records, ``preallocationBytes`` at a time, and records overwrite
-/// them: an `fdatasync` after an overwrite flushes only data, while one after an append must also persist the
-/// file's new size and block map (`bench/fsync.c`: about 60 against 90 µs of CPU per `fdatasync` here).
-/// Recovery reads a bad frame followed only by zeros as the end of the records.
 public final class JournalWriter: Sendable {
     private struct Waiter {
         var seq: UInt64
@@ -46,8 +41,6 @@ public final class JournalWriter: Sendable {
     }
 
     public static let defaultPendingBytesMax = 64 << 20
-    /// How far ahead of the records the file is filled with zeros, at most, and how much one fill adds.
-    public static let preallocationBytes = 1 << 20
 
     /// Most bytes waiting for the disk; past it appends are refused with `storageBusy`.
     public let pendingBytesMax: Int
@@ -63,11 +56,10 @@ public final class JournalWriter: Sendable {
     /// The nap between batches while busy: the most it adds to an acknowledgement's wait.
     private var napMicroseconds: UInt32 { durability == .sync ? 100 : 1000 }
 
-    /// Takes ownership of `fd`, an open journal whose records end at `endOffset`, the last being `lastSeq`.
+    /// Takes ownership of `fd`, an open journal positioned at its end whose last record is `lastSeq`.
     init(
         fd: Int32,
         path: String,
-        endOffset: Int,
         lastSeq: UInt64,
         durability: Durability,
         pendingBytesMax: Int = JournalWriter.defaultPendingBytesMax
@@ -77,7 +69,7 @@ public final class JournalWriter: Sendable {
         self.durability = durability
         self.pendingBytesMax = pendingBytesMax
         self.state = Mutex(State(appendedSeq: lastSeq, durableSeq: lastSeq))
-        let thread = Thread { [self] in self.run(endOffset: endOffset) }
+        let thread = Thread { [self] in self.run() }
         thread.start()
     }
 
@@ -149,9 +141,8 @@ public final class JournalWriter: Sendable {
         }
     }
 
-    private func run(endOffset: Int) {
+    private func run() {
         var batch: [UInt8] = []
-        var file = FileSpace(end: endOffset, filledEnd: endOffset)
         var lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds
         var unsyncedBytes = false
         var emptyNaps = emptyNapsMax
@@ -173,8 +164,6 @@ public final class JournalWriter: Sendable {
             if !hasWork {
                 if closing {
                     if unsyncedBytes { _ = fdatasync(fd) }
-                    // Leave no zeros behind a clean close; if this is lost, recovery reads them as the end anyway.
-                    if file.filledEnd > file.end && ftruncate(fd, off_t(file.end)) == 0 { _ = fdatasync(fd) }
                     finish(failure: nil)
                     return
                 }
@@ -200,7 +189,7 @@ public final class JournalWriter: Sendable {
                 continue
             }
             emptyNaps = 0
-            if let failure = write(batch, into: &file) {
+            if let failure = writeAll(batch) {
                 finish(failure: failure)
                 return
             }
@@ -220,44 +209,15 @@ public final class JournalWriter: Sendable {
         }
     }
 
-    /// Where the records end in the file, and how far zeros were written ahead of them.
-    private struct FileSpace {
-        var end: Int
-        var filledEnd: Int
-        var zeros: [UInt8] = []
-    }
-
-    /// Writes `bytes` at the end of the records, first filling the file with zeros past them when they would
-    /// reach the end of the filled space (the same `fdatasync` then commits the new size once per fill).
-    private func write(_ bytes: [UInt8], into file: inout FileSpace) -> InventoryStoreError? {
-        let newEnd = file.end + bytes.count
-        if newEnd > file.filledEnd {
-            let chunk = Self.preallocationBytes
-            if file.zeros.isEmpty { file.zeros = [UInt8](repeating: 0, count: chunk) }
-            let fillFrom = max(file.filledEnd, newEnd)
-            let fillTo = (newEnd / chunk + 1) * chunk
-            var offset = fillFrom
-            while offset < fillTo {
-                let count = min(chunk, fillTo - offset)
-                if let failure = writeAll(file.zeros, count: count, at: offset) { return failure }
-                offset += count
-            }
-            file.filledEnd = fillTo
-        }
-        if let failure = writeAll(bytes, count: bytes.count, at: file.end) { return failure }
-        file.end = newEnd
-        return nil
-    }
-
-    private func writeAll(_ bytes: [UInt8], count: Int, at offset: Int) -> InventoryStoreError? {
+    private func writeAll(_ bytes: [UInt8]) -> InventoryStoreError? {
         var written = 0
-        while written < count {
+        while written < bytes.count {
             let result = bytes.withUnsafeBytes { raw in
-                pwrite(fd, raw.baseAddress! + written, count - written, off_t(offset + written))
+                write(fd, raw.baseAddress! + written, raw.count - written)
             }
             if result < 0 {
                 if errno == EINTR { continue }
-                return failure(of: "pwrite")
+                return failure(of: "write")
             }
             written += result
         }

@@ -51,12 +51,11 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
         var engine = InventoryEngine(limits: configuration.limits)
         var backlog: LedgerBacklog? = configuration.ledgerBacklogMax == nil ? nil : LedgerBacklog()
         let fd: Int32
-        let endOffset: Int
         let lastSeq: UInt64
         do {
             lastSeq = try directory.recover(into: &engine, backlog: &backlog)
             if directory.needsCompaction { try directory.compact(engine, lastSeq: lastSeq, backlog: backlog) }
-            (fd, endOffset) = try directory.openJournal()
+            fd = try directory.openJournal()
         } catch {
             directory.unlock()
             throw error
@@ -67,7 +66,6 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
         self.journal = JournalWriter(
             fd: fd,
             path: directory.journalPath,
-            endOffset: endOffset,
             lastSeq: lastSeq,
             durability: configuration.durability
         )
