@@ -42,4 +42,31 @@ struct EmbeddedLedgerQueueTests {
             await store.close()
         }
     }
+
+    @Test func aLetterLargerThanTheBoundDoesNotRotateAnEmptyFileOverTheOlderLetters() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        try await TemporaryDirectory.with { directory in
+            let store = try EmbeddedInventoryStore(
+                configuration: .init(dataDirectory: directory.path, ledgerBacklogMax: 1000),
+                logger: logger
+            )
+            _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+            _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o1", amount: 1))
+            let queue = EmbeddedLedgerQueue(store: store, dataDirectory: directory.path, deadLetterBytesMax: 10)
+            let entries = try await queue.next(max: 100, wait: .zero)
+            #expect(entries.count == 2)
+            try await queue.deadLetter(entries[0], reason: "first")
+            try await queue.deadLetter(entries[1], reason: "second")
+            // Each letter alone is over the bound: the first moved aside, the second in the current file.
+            let previous = try String(contentsOfFile: queue.previousDeadLetterPath, encoding: .utf8)
+            let current = try String(contentsOfFile: queue.deadLetterPath, encoding: .utf8)
+            #expect(previous.contains("\"first\"") && current.contains("\"second\""))
+            // An empty current file is written to, not rotated over the older letters.
+            try Data().write(to: URL(fileURLWithPath: queue.deadLetterPath))
+            try await queue.deadLetter(entries[0], reason: "third")
+            #expect(try String(contentsOfFile: queue.previousDeadLetterPath, encoding: .utf8) == previous)
+            await store.close()
+        }
+    }
 }

@@ -163,8 +163,12 @@ public final class JournalWriter: Sendable {
             }
             if !hasWork {
                 if closing {
-                    if unsyncedBytes { _ = fdatasync(fd) }
-                    finish(failure: nil)
+                    // In async mode acknowledged records may still be only in the kernel: a failed sync is a failure.
+                    if unsyncedBytes && fdatasync(fd) != 0 {
+                        finish(failure: failure(of: "fdatasync"))
+                    } else {
+                        finish(failure: nil)
+                    }
                     return
                 }
                 if napping {

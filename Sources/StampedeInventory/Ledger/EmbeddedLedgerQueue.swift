@@ -56,7 +56,10 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         line += ",\"sku\":" + JSONText.quoted(entry.event.sku) + ",\"entry\":" + JSONText.quoted("\(entry.event)")
         line += ",\"reason\":" + JSONText.quoted(reason) + "}\n"
         var info = stat()
-        if stat(deadLetterPath, &info) == 0 && Int(info.st_size) + line.utf8.count > deadLetterBytesMax {
+        let exists = stat(deadLetterPath, &info) == 0
+        // An empty file is never rotated: that would replace the older letters with nothing.
+        let rotates = exists && info.st_size > 0 && Int(info.st_size) + line.utf8.count > deadLetterBytesMax
+        if rotates {
             guard rename(deadLetterPath, previousDeadLetterPath) == 0 else {
                 throw SystemCallError(call: "rename", path: deadLetterPath, errno: errno)
             }
@@ -71,11 +74,22 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         guard written == bytes.count, fsync(fd) == 0 else {
             throw SystemCallError(call: "write", path: deadLetterPath, errno: errno)
         }
+        // A new file or a rename is durable only once the directory is: the acknowledgement that follows must
+        // not outlive the letter after a power cut.
+        if rotates || !exists { try syncDirectory() }
         // The batch's acknowledgement covers this entry's sequence number.
     }
 
     public func depth() async throws -> LedgerQueueDepth {
         store.ledgerDepth
+    }
+
+    private func syncDirectory() throws {
+        let directory = String(deadLetterPath[..<deadLetterPath.lastIndex(of: "/")!])
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemCallError(call: "open", path: directory, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemCallError(call: "fsync", path: directory, errno: errno) }
     }
 }
 
