@@ -199,6 +199,12 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         await journal.close()
+        if let failure = journal.failure {
+            directory.logger.error(
+                "the journal failed; the next start recovers what reached the disk",
+                metadata: ["error": "\(String(reflecting: failure))"]
+            )
+        }
         directory.unlock()
     }
 
