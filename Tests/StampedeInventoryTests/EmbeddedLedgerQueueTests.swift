@@ -7,14 +7,18 @@ import Testing
 
 @Suite("Embedded ledger queue: the dead-letter file")
 struct EmbeddedLedgerQueueTests {
-    @Test func theDeadLetterFileIsBoundedAndKeepsTheNewest() async throws {
+    func openWithLedger(_ directory: TemporaryDirectory) throws -> EmbeddedInventoryStore {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
+        return try EmbeddedInventoryStore(
+            configuration: .init(dataDirectory: directory.path, ledgerBacklogMax: 1000),
+            logger: logger
+        )
+    }
+
+    @Test func theDeadLetterFileIsBoundedAndKeepsTheNewest() async throws {
         try await TemporaryDirectory.with { directory in
-            let store = try EmbeddedInventoryStore(
-                configuration: .init(dataDirectory: directory.path, ledgerBacklogMax: 1000),
-                logger: logger
-            )
+            let store = try openWithLedger(directory)
             _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
             for index in 0..<12 {
                 _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o\(index)", amount: 1))
@@ -44,13 +48,8 @@ struct EmbeddedLedgerQueueTests {
     }
 
     @Test func aLetterLargerThanTheBoundDoesNotRotateAnEmptyFileOverTheOlderLetters() async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
         try await TemporaryDirectory.with { directory in
-            let store = try EmbeddedInventoryStore(
-                configuration: .init(dataDirectory: directory.path, ledgerBacklogMax: 1000),
-                logger: logger
-            )
+            let store = try openWithLedger(directory)
             _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
             _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "o1", amount: 1))
             let queue = EmbeddedLedgerQueue(store: store, dataDirectory: directory.path, deadLetterBytesMax: 10)
