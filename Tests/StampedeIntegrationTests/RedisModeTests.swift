@@ -81,7 +81,19 @@ struct RedisModeTests {
                     group.addTask {
                         for index in 0..<300 {
                             let order = "w\(worker)-\(index)"
-                            let (status, json) = try await client.deduct(sku: "HOT", user: order, order: order)
+                            let started = ContinuousClock.now
+                            let status: Int
+                            let json: [String: Any]
+                            do {
+                                (status, json) = try await client.deduct(sku: "HOT", user: order, order: order)
+                            } catch {
+                                // Never a hang: say which request and what the server logged meanwhile.
+                                let elapsed = ContinuousClock.now - started
+                                Issue.record(
+                                    "deduct \(order) failed after \(elapsed): \(error); log: \(instance.log.suffix(4000))"
+                                )
+                                throw error
+                            }
                             switch status {
                             case 200: acknowledged.orders.withLock { $0[order] = 1 }
                             case 503:
@@ -98,7 +110,18 @@ struct RedisModeTests {
                     try await redis.kill()
                     counters.outage.store(true, ordering: .relaxed)
                     try await Task.sleep(for: .milliseconds(1200))
-                    let (status, ready) = try await client.send(.GET, "/health/ready")
+                    let started = ContinuousClock.now
+                    let status: Int
+                    let ready: [String: Any]
+                    do {
+                        (status, ready) = try await client.send(.GET, "/health/ready")
+                    } catch {
+                        let elapsed = ContinuousClock.now - started
+                        Issue.record(
+                            "/health/ready failed after \(elapsed): \(error); log: \(instance.log.suffix(4000))"
+                        )
+                        throw error
+                    }
                     #expect(status == 503 && ready["store_ready"] as? Bool == false)
                     try await redis.restart()
                 }
