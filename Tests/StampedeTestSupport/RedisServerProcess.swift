@@ -95,17 +95,25 @@ public final class RedisServerProcess: Sendable {
             guard process.isRunning else {
                 throw TestSupportError("redis-server exited: \(output.text.withLock { $0 })")
             }
-            if ping(port: port) { return }
+            if let pid = processID(port: port) {
+                // Another test's server may hold the port (ours then fails to bind and exits): never use it.
+                guard pid == Int(process.processIdentifier) else {
+                    process.terminate()
+                    throw TestSupportError("port \(port) is taken by another redis-server (pid \(pid))")
+                }
+                return
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
-        throw TestSupportError("redis-server did not answer PING on port \(port)")
+        throw TestSupportError("redis-server did not answer on port \(port)")
     }
 
-    /// One blocking PING over a plain socket: true when the server answers +PONG.
-    private static func ping(port: Int) -> Bool {
+    /// The `process_id` of the server answering `INFO` on `port` once it has loaded its data, over a plain
+    /// blocking socket; nil while nothing answers or it is still loading its AOF.
+    private static func processID(port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -116,12 +124,27 @@ public final class RedisServerProcess: Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { return false }
-        let request = Array("PING\r\n".utf8)
-        guard write(fd, request, request.count) == request.count else { return false }
-        var reply = [UInt8](repeating: 0, count: 64)
-        let count = read(fd, &reply, reply.count)
-        return count > 0 && String(decoding: reply[0..<count], as: UTF8.self).hasPrefix("+PONG")
+        guard connected == 0 else { return nil }
+        let request = Array("INFO server persistence\r\n".utf8)
+        guard write(fd, request, request.count) == request.count else { return nil }
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        // The reply is one bulk string of a few KiB; read until the lines that matter have arrived.
+        while reply.count < 65536 {
+            let count = read(fd, &chunk, chunk.count)
+            guard count > 0 else { return nil }
+            reply += chunk[0..<count]
+            let text = String(decoding: reply, as: UTF8.self)
+            guard let loading = text.range(of: "loading:"), text[loading.upperBound...].contains("\r\n") else {
+                continue
+            }
+            guard text[loading.upperBound...].hasPrefix("0") else { return nil }
+            if let range = text.range(of: "process_id:"), let end = text[range.upperBound...].firstIndex(of: "\r\n") {
+                return Int(text[range.upperBound..<end])
+            }
+            return nil
+        }
+        return nil
     }
 
     /// A port that was free a moment ago (bound to port 0, read back, closed).
