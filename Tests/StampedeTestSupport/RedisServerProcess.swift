@@ -98,14 +98,16 @@ public final class RedisServerProcess: Sendable {
             if let pid = processID(port: port) {
                 // Another test's server may hold the port (ours then fails to bind and exits): never use it.
                 guard pid == Int(process.processIdentifier) else {
-                    process.terminate()
+                    // Not SIGTERM: children inherit the test runner's signal mask, which blocks it.
+                    Glibc.kill(process.processIdentifier, SIGKILL)
                     throw TestSupportError("port \(port) is taken by another redis-server (pid \(pid))")
                 }
                 return
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.terminate()
+        // Not SIGTERM: children inherit the test runner's signal mask, which blocks it.
+        Glibc.kill(process.processIdentifier, SIGKILL)
         throw TestSupportError("redis-server did not answer on port \(port)")
     }
 

@@ -52,7 +52,8 @@ public final class StampedeProcess: Sendable {
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.terminate()
+        // Not SIGTERM: children inherit the test runner's signal mask, which blocks it.
+        Glibc.kill(process.processIdentifier, SIGKILL)
         throw TestSupportError("stampede did not become ready: \(output.text.withLock { $0 })")
     }
 
