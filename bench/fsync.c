@@ -1,4 +1,5 @@
-// fdatasync after appending vs after overwriting zero-filled blocks, as the journal writer does.
+// fdatasync after appending (what the journal writer does) vs after overwriting zero-filled blocks
+// (BENCHMARKS.md, foundation item 9: cheaper, but not crash-safe with the current journal format).
 // Usage: cc -O2 bench/fsync.c -o /tmp/fsync && (cd <dir on the data disk> && /tmp/fsync)
 #include <fcntl.h>
 #include <stdio.h>
