@@ -287,10 +287,19 @@ struct DataDirectory {
     }
 
     private func syncDirectory() throws(InventoryStoreError) {
+        do {
+            try Self.syncDirectory(at: path)
+        } catch {
+            throw InventoryStoreError(.storageFailed, context: "cannot sync the data directory", underlying: error)
+        }
+    }
+
+    /// Makes the directory's entries (files created, renamed or removed in it) durable.
+    static func syncDirectory(at path: String) throws(SystemCallError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw failed("cannot open the data directory", call: "open", path: path) }
+        guard fd >= 0 else { throw SystemCallError(call: "open", path: path, errno: errno) }
         defer { Glibc.close(fd) }
-        guard fsync(fd) == 0 else { throw failed("cannot sync the data directory", call: "fsync", path: path) }
+        guard fsync(fd) == 0 else { throw SystemCallError(call: "fsync", path: path, errno: errno) }
     }
 
     private func unavailable(_ context: String, call: String, path: String) -> InventoryStoreError {

@@ -16,6 +16,7 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
     public static let defaultDeadLetterBytesMax = 64 << 20
 
     let store: EmbeddedInventoryStore
+    let dataDirectory: String
     let deadLetterPath: String
     let deadLetterBytesMax: Int
 
@@ -27,14 +28,13 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         precondition(store.hasLedger, "the store was opened without a ledger backlog")
         precondition(deadLetterBytesMax > 0, "the dead-letter file needs room")
         self.store = store
+        self.dataDirectory = dataDirectory
         self.deadLetterPath = dataDirectory + "/ledger-dead-letters.jsonl"
         self.deadLetterBytesMax = deadLetterBytesMax
     }
 
     /// Where the older dead letters go when the file is full.
-    var previousDeadLetterPath: String {
-        String(deadLetterPath.dropLast(".jsonl".count)) + ".1.jsonl"
-    }
+    var previousDeadLetterPath: String { dataDirectory + "/ledger-dead-letters.1.jsonl" }
 
     public func next(max: Int, wait: Duration) async throws -> [LedgerEntry] {
         let clock = ContinuousClock()
@@ -76,20 +76,12 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         }
         // A new file or a rename is durable only once the directory is: the acknowledgement that follows must
         // not outlive the letter after a power cut.
-        if rotates || !exists { try syncDirectory() }
+        if rotates || !exists { try DataDirectory.syncDirectory(at: dataDirectory) }
         // The batch's acknowledgement covers this entry's sequence number.
     }
 
     public func depth() async throws -> LedgerQueueDepth {
         store.ledgerDepth
-    }
-
-    private func syncDirectory() throws {
-        let directory = String(deadLetterPath[..<deadLetterPath.lastIndex(of: "/")!])
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemCallError(call: "open", path: directory, errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw SystemCallError(call: "fsync", path: directory, errno: errno) }
     }
 }
 
