@@ -3,10 +3,11 @@
 # Usage: bench/redis.sh [duration_seconds] [connections]   (needs wrk, redis-server, redis-tools)
 #
 # 1. GET /health/live on the Redis-mode server: the HTTP stack's ceiling.
-# 2. POST deduct on `stampede serve --redis` (coalesced script calls).
-# 3. POST deduct on `stampede serve` (embedded, durability sync).
-# 4. redis-benchmark running the same deduct script by EVALSHA, unpipelined, one deduct per call.
-# Redis runs with appendonly yes, appendfsync always (no acknowledged sale lost on a crash) for 2 and 4.
+# 2. POST deduct on `stampede serve --redis` (coalesced script calls, answered on the event loop).
+# 3. The same through the router (`--no-deduct-fast-path`, own key prefix): what the event-loop path saves.
+# 4. POST deduct on `stampede serve` (embedded, durability sync).
+# 5. redis-benchmark running the same deduct script by EVALSHA, unpipelined, one deduct per call.
+# Redis runs with appendonly yes, appendfsync always (no acknowledged sale lost on a crash) for 2, 3 and 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -14,6 +15,7 @@ connections="${2:-64}"
 redis_port="${BENCH_REDIS_PORT:-16399}"
 redis_http="${BENCH_PORT:-18098}"
 embedded_http=$((redis_http + 1))
+routed_http=$((redis_http + 2))
 work="$(mktemp -d)"
 
 swift build -c release --product stampede >/dev/null
@@ -26,8 +28,11 @@ redis=$!
 server_redis=$!
 "$bin" serve --port "$embedded_http" --data-dir "$work/embedded" --log-level warning >"$work/b.log" 2>&1 &
 server_embedded=$!
-trap 'kill $server_redis $server_embedded $redis 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for port in "$redis_http" "$embedded_http"; do
+"$bin" serve --port "$routed_http" --redis "redis://127.0.0.1:$redis_port/0" --redis-prefix routed: \
+  --no-deduct-fast-path --log-level warning >"$work/c.log" 2>&1 &
+server_routed=$!
+trap 'kill $server_redis $server_embedded $server_routed $redis 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for port in "$redis_http" "$embedded_http" "$routed_http"; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
   curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
     -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
@@ -60,6 +65,9 @@ wrk_with_cpu "$server_redis" -t2 -c"$connections" -d"${duration}s" -s bench/heal
 echo "== deduct, redis mode"
 with_redis_usage wrk_with_cpu "$server_redis" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
   "http://127.0.0.1:$redis_http/api/v1/inventory/deduct"
+echo "== deduct, redis mode, through the router (--no-deduct-fast-path)"
+with_redis_usage wrk_with_cpu "$server_routed" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+  "http://127.0.0.1:$routed_http/api/v1/inventory/deduct"
 echo "== deduct, embedded mode"
 wrk_with_cpu "$server_embedded" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
   "http://127.0.0.1:$embedded_http/api/v1/inventory/deduct"

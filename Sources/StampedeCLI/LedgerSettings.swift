@@ -47,15 +47,12 @@ public struct LedgerSettings: Sendable, Equatable {
             }
             self.postgresURL = value
         }
-        if let flag = runsWorker {
-            self.runsWorker = flag
-        } else if let text = environment["STAMPEDE_LEDGER_WORKER"] {
-            switch text.lowercased() {
-            case "1", "true", "yes", "on": self.runsWorker = true
-            case "0", "false", "no", "off": self.runsWorker = false
-            default: throw ConfigurationError("STAMPEDE_LEDGER_WORKER", "'\(text)' is not true or false")
-            }
-        }
+        self.runsWorker = try ConfigurationError.boolean(
+            runsWorker,
+            environment,
+            "STAMPEDE_LEDGER_WORKER",
+            default: true
+        )
         self.backlogMax = try ConfigurationError.integer(
             backlogMax,
             environment,

@@ -72,6 +72,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var soldOutCacheMs: Int?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Redis mode: answer POST /api/v1/inventory/deduct on the connection's event loop instead of through the \
+            router (same answers, spans and metrics; about half the CPU per deduct). \
+            Env: STAMPEDE_DEDUCT_FAST_PATH. Default: on.
+            """
+    )
+    var deductFastPath: Bool?
+
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() async throws {
@@ -91,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
                 redisKeyPrefix: redisPrefix,
                 redisCoalescedCalls: redisCoalescedCalls,
                 soldOutCacheMilliseconds: soldOutCacheMs,
+                deductFastPath: deductFastPath,
                 environment: environment
             )
             ledger = try ledgerOptions.settings(environment: environment)
@@ -119,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot open the inventory store", metadata: ["error": "\(String(reflecting: error))"])
             throw ExitCode.failure
         }
-        let dependencies = AppDependencies(
+        var dependencies = AppDependencies(
             store: opened.store,
             metrics: InventoryMetrics(factory: MetricsSystem.factory),
             tracer: InstrumentationSystem.tracer,
@@ -127,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
             tracingEnabled: tracingEnabled,
             propagatesBaggage: telemetry.environment.baggageRequested
         )
+        dependencies.deductFastPath = settings.deductFastPath
         do {
             for item in try await opened.store.items() {
                 dependencies.metrics.recordStock(sku: item.sku, stock: item.stock)

@@ -27,6 +27,9 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--sold-out-cache-ms` / `STAMPEDE_SOLD_OUT_CACHE_MS`, default 100 (0 = off): how long a SKU seen at
     /// zero is answered "sold out" without asking Redis.
     public var soldOutCacheMilliseconds = 100
+    /// `--[no-]deduct-fast-path` / `STAMPEDE_DEDUCT_FAST_PATH`, default on: in Redis mode, deducts are answered
+    /// on the connection's event loop instead of through the router.
+    public var deductFastPath = true
 
     public init() {}
 
@@ -43,6 +46,7 @@ public struct ServeConfiguration: Sendable, Equatable {
         redisKeyPrefix: String? = nil,
         redisCoalescedCalls: Int? = nil,
         soldOutCacheMilliseconds: Int? = nil,
+        deductFastPath: Bool? = nil,
         environment: [String: String]
     ) throws(ConfigurationError) {
         self.init()
@@ -115,6 +119,12 @@ public struct ServeConfiguration: Sendable, Equatable {
             0...60_000,
             default: 100
         )
+        self.deductFastPath = try ConfigurationError.boolean(
+            deductFastPath,
+            environment,
+            "STAMPEDE_DEDUCT_FAST_PATH",
+            default: true
+        )
     }
 
 }
@@ -140,6 +150,22 @@ extension ConfigurationError {
             throw ConfigurationError(name, "must be from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// A yes/no setting: the flag if given, else the variable (`1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`).
+    static func boolean(
+        _ flag: Bool?,
+        _ environment: [String: String],
+        _ variable: String,
+        default defaultValue: Bool
+    ) throws(ConfigurationError) -> Bool {
+        if let flag { return flag }
+        guard let text = environment[variable] else { return defaultValue }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(variable, "'\(text)' is not true or false")
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Hummingbird
 import Logging
 import Prometheus
@@ -17,6 +18,11 @@ public struct AppDependencies: Sendable {
     public var tracingEnabled: Bool
     /// Whether the incoming W3C `baggage` header is kept for downstream calls (`OTEL_PROPAGATORS`).
     public var propagatesBaggage: Bool
+    /// Whether `POST /api/v1/inventory/deduct` is answered on the connection's event loop, without the router's
+    /// task, when the store can (``CallbackDeductStore``: Redis mode). Same answers, spans and metrics.
+    public var deductFastPath: Bool = true
+    /// Where the fast path's HTTP metrics go (the router's metrics middleware uses the global factory).
+    public var httpMetricsFactory: any MetricsFactory = MetricsSystem.factory
 
     public init(
         store: any InventoryStore,
@@ -65,8 +71,26 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies),
-        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "stampede"),
+        server: .stampede(deductFastPath(dependencies, serverName: serverName, logger: logger)),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger
+    )
+}
+
+private let serverName = "stampede"
+
+/// The event-loop deduct path, when the dependencies allow it.
+func deductFastPath(_ dependencies: AppDependencies, serverName: String?, logger: Logger) -> DeductFastPath? {
+    guard dependencies.deductFastPath, let store = dependencies.store as? any CallbackDeductStore else { return nil }
+    return DeductFastPath(
+        endpoint: DeductEndpoint(store: store, metrics: dependencies.metrics, tracer: dependencies.tracer),
+        store: store,
+        tracer: dependencies.tracer,
+        tracingEnabled: dependencies.tracingEnabled,
+        propagatesBaggage: dependencies.propagatesBaggage,
+        routeMetrics: RouteMetrics(route: DeductEndpoint.path, method: .post, factory: dependencies.httpMetricsFactory),
+        serverName: serverName,
         logger: logger
     )
 }

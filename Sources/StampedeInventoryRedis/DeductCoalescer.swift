@@ -12,9 +12,11 @@ import Synchronization
 final class DeductCoalescer: Sendable {
     typealias Execute = @Sendable ([DeductRequest]) -> EventLoopFuture<[DeductOutcome]>
 
+    typealias Completion = @Sendable (Result<DeductOutcome, any Error>) -> Void
+
     private struct Waiter {
         var request: DeductRequest
-        var continuation: CheckedContinuation<DeductOutcome, any Error>
+        var completion: Completion
         var context: ServiceContext?
     }
 
@@ -37,32 +39,32 @@ final class DeductCoalescer: Sendable {
         self.execute = execute
     }
 
-    func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let waiter = Waiter(request: request, continuation: continuation, context: ServiceContext.current)
-            enum Next {
-                case send
-                case queued
-                case full
+    /// Sends `request` now or queues it; `completion` runs once, on the Redis connection's event loop (or at once
+    /// when the queue is full).
+    func deduct(_ request: DeductRequest, completion: @escaping Completion) {
+        let waiter = Waiter(request: request, completion: completion, context: ServiceContext.current)
+        enum Next {
+            case send
+            case queued
+            case full
+        }
+        let next: Next = state.withLock { state in
+            if state.inFlight < inFlightMax {
+                assert(state.queue.isEmpty, "deducts queue only while every call slot is busy")
+                state.inFlight += 1
+                return .send
             }
-            let next: Next = state.withLock { state in
-                if state.inFlight < inFlightMax {
-                    assert(state.queue.isEmpty, "deducts queue only while every call slot is busy")
-                    state.inFlight += 1
-                    return .send
-                }
-                guard state.queue.count < queueMax else { return .full }
-                state.queue.append(waiter)
-                return .queued
-            }
-            switch next {
-            case .send: dispatch([waiter])
-            case .queued: break
-            case .full:
-                continuation.resume(
-                    throwing: InventoryStoreError(.storageBusy, context: "\(queueMax) deducts already wait for Redis")
-                )
-            }
+            guard state.queue.count < queueMax else { return .full }
+            state.queue.append(waiter)
+            return .queued
+        }
+        switch next {
+        case .send: dispatch([waiter])
+        case .queued: break
+        case .full:
+            completion(
+                .failure(InventoryStoreError(.storageBusy, context: "\(queueMax) deducts already wait for Redis"))
+            )
         }
     }
 
@@ -75,9 +77,9 @@ final class DeductCoalescer: Sendable {
             switch result {
             case .success(let outcomes):
                 precondition(outcomes.count == batch.count, "one outcome per deduct")
-                for (waiter, outcome) in zip(batch, outcomes) { waiter.continuation.resume(returning: outcome) }
+                for (waiter, outcome) in zip(batch, outcomes) { waiter.completion(.success(outcome)) }
             case .failure(let error):
-                for waiter in batch { waiter.continuation.resume(throwing: error) }
+                for waiter in batch { waiter.completion(.failure(error)) }
             }
             let next: [Waiter]? = self.state.withLock { state in
                 guard !state.queue.isEmpty else {

@@ -11,7 +11,7 @@ import Synchronization
 /// script calls (``DeductCoalescer``); a SKU seen at zero is answered "sold out" from memory for a short time
 /// (``SoldOutCache``). Redis failures are thrown as ``InventoryStoreError`` (`store_unavailable`,
 /// `store_timeout`, `storage_busy`): a deduct is reported successful only when Redis returned its result.
-public final class RedisInventoryStore: ReconcilableStore {
+public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
     public struct Configuration: Sendable {
         /// Prefix of every key; instances sharing stock must use the same one.
         public var keyPrefix: String
@@ -132,6 +132,15 @@ public final class RedisInventoryStore: ReconcilableStore {
     }
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            deduct(request) { continuation.resume(with: $0) }
+        }
+    }
+
+    public func deduct(
+        _ request: DeductRequest,
+        completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void
+    ) {
         var request = request
         if ledgerBacklogMax > 0 && request.traceParent == nil {
             request.traceParent = LedgerTraceContext.currentTraceParent()
@@ -143,14 +152,18 @@ public final class RedisInventoryStore: ReconcilableStore {
                 now: InventoryClock.monotonicNanoseconds()
             ) {
                 cacheHits.increment()
-                return DeductOutcome(code: .insufficientStock, stock: 0)
+                completion(.success(DeductOutcome(code: .insufficientStock, stock: 0)))
+                return
             }
             cacheMisses.increment()
         }
-        do {
-            return try await coalescer.deduct(request)
-        } catch let error as RedisError {
-            throw Self.storeError(error, operation: "deduct")
+        coalescer.deduct(request) { result in
+            completion(
+                result.mapError { error in
+                    if let error = error as? RedisError { return Self.storeError(error, operation: "deduct") }
+                    return error
+                }
+            )
         }
     }
 

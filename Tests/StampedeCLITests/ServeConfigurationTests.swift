@@ -66,16 +66,17 @@ struct ServeConfigurationTests {
         #expect(defaults.redisURL == nil)
         #expect(defaults.redisConnections == 4 && defaults.redisTimeoutMilliseconds == 1000)
         #expect(defaults.redisKeyPrefix == "stampede:" && defaults.redisCoalescedCalls == 4)
-        #expect(defaults.soldOutCacheMilliseconds == 100)
+        #expect(defaults.soldOutCacheMilliseconds == 100 && defaults.deductFastPath)
         let environment = [
             "STAMPEDE_REDIS_URL": "redis://r:6379/1", "STAMPEDE_REDIS_CONNECTIONS": "8",
             "STAMPEDE_REDIS_TIMEOUT_MS": "250", "STAMPEDE_REDIS_PREFIX": "shop:", "STAMPEDE_REDIS_COALESCED_CALLS": "2",
-            "STAMPEDE_SOLD_OUT_CACHE_MS": "0",
+            "STAMPEDE_SOLD_OUT_CACHE_MS": "0", "STAMPEDE_DEDUCT_FAST_PATH": "off",
         ]
         let fromEnvironment = try resolve(environment: environment)
         #expect(fromEnvironment.redisURL == "redis://r:6379/1" && fromEnvironment.redisConnections == 8)
         #expect(fromEnvironment.redisTimeoutMilliseconds == 250 && fromEnvironment.redisKeyPrefix == "shop:")
         #expect(fromEnvironment.redisCoalescedCalls == 2 && fromEnvironment.soldOutCacheMilliseconds == 0)
+        #expect(!fromEnvironment.deductFastPath)
         let fromFlags = try ServeConfiguration(
             host: nil,
             port: nil,
@@ -85,16 +86,18 @@ struct ServeConfigurationTests {
             redisURL: "redis://other/2",
             redisConnections: 1,
             soldOutCacheMilliseconds: 50,
+            deductFastPath: true,
             environment: environment
         )
         #expect(fromFlags.redisURL == "redis://other/2" && fromFlags.redisConnections == 1)
         #expect(fromFlags.soldOutCacheMilliseconds == 50 && fromFlags.redisTimeoutMilliseconds == 250)
+        #expect(fromFlags.deductFastPath)
     }
 
     @Test(arguments: [
         ["STAMPEDE_REDIS_CONNECTIONS": "0"], ["STAMPEDE_REDIS_CONNECTIONS": "many"],
         ["STAMPEDE_REDIS_TIMEOUT_MS": "0"], ["STAMPEDE_REDIS_PREFIX": ""], ["STAMPEDE_SOLD_OUT_CACHE_MS": "-1"],
-        ["STAMPEDE_REDIS_COALESCED_CALLS": "65"],
+        ["STAMPEDE_REDIS_COALESCED_CALLS": "65"], ["STAMPEDE_DEDUCT_FAST_PATH": "sometimes"],
     ])
     func outOfRangeRedisSettingsAreRejected(environment: [String: String]) {
         #expect(throws: ConfigurationError.self) { try resolve(environment: environment) }

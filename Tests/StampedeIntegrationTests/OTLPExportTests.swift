@@ -70,10 +70,38 @@ struct OTLPExportTests {
         #expect(deduct["traceId"] as? String == server["traceId"] as? String)
     }
 
+    @Test func redisModeDeductsAnsweredOnTheEventLoopJoinTheCallersTrace() async throws {
+        let redis = try await RedisServerProcess.start()
+        let traceID = "0af7651916cd43dd8448eb211c80319c"
+        let exports = try await Self.exports(environment: [:], extraArguments: ["--redis", redis.url]) { _, client in
+            let traced = try await client.send(
+                .POST,
+                "/api/v1/inventory/deduct",
+                #"{"sku":"HOT","user_id":"carol","order_id":"redis-traced-1","amount":1}"#,
+                headers: [("traceparent", "00-\(traceID)-b7ad6b7169203331-01")]
+            )
+            #expect(traced.status == 200)
+        }
+        await redis.stop()
+        let spans = exports.filter { $0.path == "/v1/traces" }.flatMap { Self.spans(in: $0.body) }
+            .filter { Self.hex(of: $0["traceId"] as? String ?? "") == traceID }
+        let server = try #require(spans.first { $0["name"] as? String == "/api/v1/inventory/deduct" })
+        #expect(Self.hex(of: server["parentSpanId"] as? String ?? "") == "b7ad6b7169203331")
+        #expect(Self.attributes(of: server)["http.response.status_code"] == "200")
+        #expect(Self.attributes(of: server)["http.route"] == "/api/v1/inventory/deduct")
+        let deduct = try #require(spans.first { $0["name"] as? String == "inventory.deduct" })
+        #expect(deduct["parentSpanId"] as? String == server["spanId"] as? String)
+        #expect(Self.attributes(of: deduct)["inventory.result"] == "success")
+        // The script call that carried the deduct is a Redis client span inside the deduct's span.
+        let call = try #require(spans.first { Self.attributes(of: $0)["db.system.name"] == "redis" })
+        #expect(call["parentSpanId"] as? String == deduct["spanId"] as? String)
+    }
+
     /// Runs the real binary exporting OTLP/HTTP JSON to a receiver, with an item HOT of 10 units, runs
     /// `requests`, stops the binary with SIGTERM (which flushes telemetry) and returns what arrived.
     static func exports(
         environment: [String: String],
+        extraArguments: [String] = [],
         _ requests: @escaping @Sendable (StampedeProcess, JSONClient) async throws -> Void
     ) async throws -> [OTLPReceiver.Export] {
         let receiver = OTLPReceiver()
@@ -85,7 +113,11 @@ struct OTLPExportTests {
                 settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
                 settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json"
                 settings["OTEL_BSP_SCHEDULE_DELAY"] = "100"
-                let process = try await StampedeProcess.start(dataDirectory: directory.path, environment: settings)
+                let process = try await StampedeProcess.start(
+                    dataDirectory: directory.path,
+                    extraArguments: extraArguments,
+                    environment: settings
+                )
                 let client = JSONClient(http: http, baseURL: process.baseURL)
                 let (status, _) = try await client.send(
                     .PUT,

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceContextModule
 import StampedeInventory
 import StampedeTelemetry
 import Tracing
@@ -62,47 +63,22 @@ struct InventoryController: Sendable {
 
     @Sendable func deduct(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = InventoryClock.monotonicNanoseconds()
+        let endpoint = DeductEndpoint(store: store, metrics: metrics, tracer: tracer)
         let deduct: DeductRequest
         do {
-            deduct = try await decodeDeduct(request, context: context)
+            deduct = try await endpoint.decode(RequestBody.collect(request, context: context))
         } catch {
-            metrics.recordDeduct(
-                result: InventoryMetrics.invalidResult,
-                durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
-            )
+            endpoint.recordInvalid(started: started)
             throw error
         }
-        return try await tracer.withSpan("inventory.deduct", ofKind: .internal) { span in
-            // Building attributes for a span nobody records is the largest tracing cost on this path.
-            let recording = span.isRecording
-            if recording {
-                span.attributes["inventory.sku"] = deduct.sku
-                span.attributes["user.id"] = deduct.userID
-                span.attributes["order.id"] = deduct.orderID
-                span.attributes["inventory.amount"] = Int(deduct.amount)
-            }
-            do {
-                let outcome = try await storeCall { try await store.deduct(deduct) }
-                if recording { span.attributes["inventory.result"] = outcome.code.name }
-                if outcome.isSuccess {
-                    if recording { span.attributes["inventory.new_stock"] = Int(outcome.stock) }
-                    // A replay answers with the stock of its time; the gauge keeps today's.
-                    if !outcome.replayed { metrics.recordStock(sku: deduct.sku, stock: outcome.stock) }
-                }
-                metrics.recordDeduct(
-                    result: outcome.code.name,
-                    durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
-                )
-                return DeductResponses.response(outcome)
-            } catch {
-                if recording { span.attributes["inventory.result"] = InventoryMetrics.errorResult }
-                metrics.recordDeduct(
-                    result: InventoryMetrics.errorResult,
-                    durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
-                )
-                throw error
-            }
+        let span = endpoint.startSpan(deduct)
+        let result: Result<DeductOutcome, any Error>
+        do {
+            result = .success(try await ServiceContext.withValue(span.context) { try await store.deduct(deduct) })
+        } catch {
+            result = .failure(error)
         }
+        return try DeductResponses.response(endpoint.finish(result, of: deduct, span: span, started: started).get())
     }
 
     @Sendable func deductBatch(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -194,16 +170,6 @@ struct InventoryController: Sendable {
         return DeductResponses.response(outcome)
     }
 
-    private func decodeDeduct(_ request: Request, context: AppRequestContext) async throws -> DeductRequest {
-        let buffer = try await RequestBody.collect(request, context: context)
-        let body = try DeductBodyParser.parse(buffer) ?? RequestBody.decode(DeductBody.self, from: buffer)
-        let deduct = DeductRequest(sku: body.sku, userID: body.userID, orderID: body.orderID, amount: body.amount)
-        if let problem = deduct.invalidField(limits: limits) {
-            throw APIError.invalidRequest(field: problem.field, problem.reason)
-        }
-        return deduct
-    }
-
     private func skuParameter(_ context: AppRequestContext) throws -> String {
         let sku = try pathParameter("sku", context)
         if let problem = InvalidField.checkID(sku, field: "sku", limits: limits) {
@@ -225,12 +191,8 @@ struct InventoryController: Sendable {
     private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as InventoryStoreError {
-            throw APIError(
-                .serviceUnavailable,
-                code: "\(error.code)",
-                message: "inventory store unavailable: \(error.code)"
-            )
+        } catch {
+            throw DeductEndpoint.clientError(error)
         }
     }
 }

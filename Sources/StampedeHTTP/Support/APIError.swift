@@ -21,6 +21,11 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        json.response(status: status)
+    }
+
+    /// The answer's body.
+    var json: JSONWriter {
         var json = JSONWriter()
         json.beginObject()
         json.field("success", false)
@@ -28,6 +33,6 @@ public struct APIError: HTTPResponseError, Sendable {
         json.field("message", message)
         if let field { json.field("field", field) }
         json.endObject()
-        return json.response(status: status)
+        return json
     }
 }

@@ -42,11 +42,15 @@ enum DeductResponses {
     }
 
     static func response(_ outcome: DeductOutcome) -> Response {
+        json(outcome).response(status: status(of: outcome.code))
+    }
+
+    static func json(_ outcome: DeductOutcome) -> JSONWriter {
         var json = JSONWriter()
         json.beginObject()
         write(outcome, into: &json)
         json.endObject()
-        return json.response(status: status(of: outcome.code))
+        return json
     }
 
     static func response(_ outcome: ReleaseOutcome) -> Response {

@@ -57,11 +57,14 @@ public struct JSONWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    /// The bytes written so far.
+    public var byteBuffer: ByteBuffer { ByteBuffer(bytes: bytes) }
+
     public func response(status: HTTPResponse.Status) -> Response {
         Response(
             status: status,
             headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+            body: ResponseBody(byteBuffer: byteBuffer)
         )
     }
 

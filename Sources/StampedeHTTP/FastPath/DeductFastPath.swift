@@ -1,0 +1,162 @@
+import HTTPTypes
+import Hummingbird
+import Instrumentation
+import Logging
+import NIOCore
+import ServiceContextModule
+import StampedeInventory
+import StampedeTelemetry
+import Tracing
+
+/// What the event-loop deduct path shares across connections: the endpoint, the HTTP telemetry the router's
+/// middleware would add, and the answer's bytes.
+///
+/// It answers exactly as the router does (same bodies, statuses, spans and metrics; `FastPathParityTests` checks
+/// that) and exists only because the router costs a Swift task and two thread hops per request, which on the hot
+/// route is most of a deduct's CPU (BENCHMARKS.md).
+struct DeductFastPath: Sendable {
+    let endpoint: DeductEndpoint
+    let store: any CallbackDeductStore
+    let tracer: any Tracer
+    let tracingEnabled: Bool
+    let propagatesBaggage: Bool
+    let routeMetrics: RouteMetrics
+    let serverName: String?
+    let logger: Logger
+
+    /// Whether a request head is one this path answers; anything else goes to the router.
+    static func handles(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, let path = head.path else { return false }
+        guard path.hasPrefix(DeductEndpoint.path) else { return false }
+        let rest = path.utf8.dropFirst(DeductEndpoint.path.utf8.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "?")
+    }
+
+    /// One request, collected: answers through `respond` exactly once, on any thread.
+    func answer(
+        head: HTTPRequest,
+        body: ByteBuffer,
+        bodyTooLarge: Bool,
+        respond: @escaping @Sendable (HTTPResponse.Status, ByteBuffer) -> Void
+    ) {
+        let started = InventoryClock.monotonicNanoseconds()
+        routeMetrics.requestStarted()
+        let serverSpan = tracingEnabled ? startServerSpan(head) : nil
+        let finish: @Sendable (Result<DeductOutcome, any Error>) -> Void = { result in
+            let status: HTTPResponse.Status
+            let bytes: ByteBuffer
+            switch result {
+            case .success(let outcome):
+                status = DeductResponses.status(of: outcome.code)
+                bytes = DeductResponses.json(outcome).byteBuffer
+                routeMetrics.answered(
+                    status: status,
+                    durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
+                )
+            case .failure(let error):
+                let apiError = self.apiError(error)
+                status = apiError.status
+                bytes = apiError.json.byteBuffer
+                routeMetrics.failed(status: status)
+                serverSpan?.recordError(error)
+            }
+            if let serverSpan {
+                if serverSpan.isRecording {
+                    serverSpan.attributes["http.response.status_code"] = Int(status.code)
+                    serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
+                }
+                if status.kind == .serverError { serverSpan.setStatus(SpanStatus(code: .error)) }
+                serverSpan.end()
+            }
+            respond(status, bytes)
+        }
+        let context = serverSpan?.context ?? baggageContext(head) ?? ServiceContext.current ?? .topLevel
+        ServiceContext.withValue(context) {
+            let deduct: DeductRequest
+            do {
+                if let problem = Self.contentTypeProblem(head) { throw problem }
+                if bodyTooLarge {
+                    throw APIError(
+                        .contentTooLarge,
+                        code: "payload_too_large",
+                        message: "request body is larger than \(AppRequestContext.requestBodyBytesMax) bytes"
+                    )
+                }
+                deduct = try endpoint.decode(body)
+            } catch {
+                endpoint.recordInvalid(started: started)
+                finish(.failure(error))
+                return
+            }
+            let span = endpoint.startSpan(deduct)
+            ServiceContext.withValue(span.context) {
+                store.deduct(deduct) { result in
+                    finish(endpoint.finish(result, of: deduct, span: span, started: started))
+                }
+            }
+        }
+    }
+
+    /// The answer's header fields, as the router's application writes them.
+    func headerFields(contentLength: Int, date: String, close: Bool) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(5)
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(contentLength)
+        fields[.date] = date
+        if let serverName { fields[.server] = serverName }
+        if close { fields[.connection] = "close" }
+        return fields
+    }
+
+    private func apiError(_ error: any Error) -> APIError {
+        if let error = error as? APIError { return error }
+        logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        return APIError(.internalServerError, code: "internal_error", message: "internal error")
+    }
+
+    /// The router's check of the content type, done before the body is read.
+    private static func contentTypeProblem(_ head: HTTPRequest) -> APIError? {
+        let contentType = head.headerFields[.contentType] ?? ""
+        guard !contentType.lowercased().hasPrefix("application/json") else { return nil }
+        return APIError(
+            .unsupportedMediaType,
+            code: "unsupported_media_type",
+            message: "Content-Type must be application/json, got '\(contentType)'"
+        )
+    }
+
+    /// The service context with the request's W3C baggage, as `BaggageMiddleware` builds it; nil without one.
+    private func baggageContext(_ head: HTTPRequest) -> ServiceContext? {
+        guard propagatesBaggage, let header = head.headerFields[.baggage], let baggage = W3CBaggage(header: header)
+        else { return nil }
+        var context = ServiceContext.current ?? .topLevel
+        context.w3cBaggage = baggage
+        return context
+    }
+
+    /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
+    private func startServerSpan(_ head: HTTPRequest) -> any Span {
+        var context = baggageContext(head) ?? ServiceContext.current ?? .topLevel
+        tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
+        let span = tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server)
+        if span.isRecording {
+            let path = head.path ?? ""
+            let query = path.firstIndex(of: "?")
+            span.attributes["http.request.method"] = head.method.rawValue
+            span.attributes["url.path"] = query.map { String(path[..<$0]) } ?? path
+            span.attributes["url.query"] = query.map { String(path[path.index(after: $0)...]) }
+            span.attributes["user_agent.original"] = head.headerFields[.userAgent]
+            span.attributes["http.request.body.size"] = head.headerFields[.contentLength].flatMap { Int($0) }
+            span.attributes["http.route"] = DeductEndpoint.path
+        }
+        return span
+    }
+}
+
+private struct HTTPFieldsExtractor: Extractor {
+    func extract(key name: String, from fields: HTTPFields) -> String? {
+        guard let name = HTTPField.Name(name) else { return nil }
+        return fields[name]
+    }
+}

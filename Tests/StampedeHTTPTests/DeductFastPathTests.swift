@@ -1,0 +1,365 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InMemoryTracing
+import Logging
+import MetricsTestKit
+import NIOCore
+import StampedeHTTP
+import StampedeInventory
+import StampedeTelemetry
+import StampedeTestSupport
+import Synchronization
+import Testing
+import Tracing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded store offered as a ``CallbackDeductStore``, so the event-loop deduct path runs without Redis.
+final class CallbackEmbeddedStore: CallbackDeductStore {
+    let base: EmbeddedInventoryStore
+
+    init(_ base: EmbeddedInventoryStore) { self.base = base }
+
+    var limits: InventoryLimits { base.limits }
+    var isReady: Bool { base.isReady }
+    func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome {
+        try await base.putItem(sku: sku, config: config)
+    }
+    func item(sku: String) async throws -> ItemSnapshot? { try await base.item(sku: sku) }
+    func deduct(_ request: DeductRequest) async throws -> DeductOutcome { try await base.deduct(request) }
+    func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
+        try await base.deductBatch(requests)
+    }
+    func release(orderID: String) async throws -> ReleaseOutcome { try await base.release(orderID: orderID) }
+    func log(orderID: String) async throws -> OrderRecord? { try await base.log(orderID: orderID) }
+    func items() async throws -> [ItemSnapshot] { try await base.items() }
+
+    func deduct(
+        _ request: DeductRequest,
+        completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await base.deduct(request)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+}
+
+/// A live server on an embedded store, with or without the event-loop deduct path.
+struct FastPathApp: Sendable {
+    let app: TestApp
+    let fastPath: Bool
+    let httpMetrics = TestMetrics()
+
+    init(fastPath: Bool) throws {
+        app = try TestApp()
+        self.fastPath = fastPath
+    }
+
+    var application: some ApplicationProtocol {
+        var dependencies = AppDependencies(
+            store: CallbackEmbeddedStore(app.store),
+            metrics: InventoryMetrics(factory: app.metrics),
+            tracer: app.tracer,
+            prometheus: nil,
+            readiness: app.readiness
+        )
+        dependencies.deductFastPath = fastPath
+        dependencies.httpMetricsFactory = httpMetrics
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
+    }
+
+    /// Runs `body` against the live server; the item HOT holds `stock` units, at most 2 per user.
+    static func run(
+        fastPath: Bool,
+        stock: Int = 10,
+        _ body: @escaping @Sendable (FastPathApp, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let server = try FastPathApp(fastPath: fastPath)
+        do {
+            try await server.application.test(.live) { client in
+                let (status, _) = try await client.putItem(
+                    "HOT",
+                    #"{"stock":\#(stock),"limit_per_user":2,"rate_window_ms":0}"#
+                )
+                #expect(status == .created)
+                try await body(server, client)
+            }
+        } catch {
+            await server.app.close()
+            throw error
+        }
+        await server.app.close()
+    }
+
+    /// Deducts answered by the fast path, by HTTP status (the router's middleware records in the global factory).
+    func fastPathAnswers(_ status: Int) -> Int64 {
+        httpMetrics.counters.filter {
+            $0.label == "hb.requests"
+                && $0.dimensions.contains { $0 == ("http.response.status_code", "\(status)") }
+                && $0.dimensions.contains { $0 == ("http.route", "/api/v1/inventory/deduct") }
+        }.map(\.totalValue).reduce(0, +)
+    }
+}
+
+/// Raw HTTP/1.1 over a blocking socket: several requests written at once (pipelined), answers read back in order.
+enum RawHTTP {
+    struct Answer: Sendable {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    /// Runs the exchange on a thread of its own: its blocking socket calls must not hold a thread of the
+    /// concurrency pool the server under test runs on.
+    static func exchange(port: Int, _ requests: [String], expectClose: Bool = false) async throws -> [Answer] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result { try blockingExchange(port: port, requests, expectClose: expectClose) }
+                )
+            }.start()
+        }
+    }
+
+    static func blockingExchange(port: Int, _ requests: [String], expectClose: Bool) throws -> [Answer] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(fd >= 0, "socket")
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw RawHTTPError.connectFailed }
+        let bytes = Array(requests.joined().utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw RawHTTPError.sendFailed }
+            sent += count
+        }
+        var received: [UInt8] = []
+        var answers: [Answer] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var closed = false
+        while answers.count < requests.count || (expectClose && !closed) {
+            if let (answer, used) = parse(received) {
+                answers.append(answer)
+                received.removeFirst(used)
+                continue
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 {
+                closed = true
+                break
+            }
+            guard count > 0 else { throw RawHTTPError.timedOut(answers: answers.count) }
+            received.append(contentsOf: buffer[..<count])
+        }
+        while let (answer, used) = parse(received) {
+            answers.append(answer)
+            received.removeFirst(used)
+        }
+        if expectClose && !closed { throw RawHTTPError.notClosed }
+        return answers
+    }
+
+    /// One answer with a Content-Length body from the start of `bytes`, and how many bytes it took.
+    static func parse(_ bytes: [UInt8]) -> (Answer, Int)? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let headEnd = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<headEnd.lowerBound].components(separatedBy: "\r\n")
+        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 ") else { return nil }
+        let status = Int(statusLine.dropFirst(9).prefix(3)) ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces
+            )
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let headBytes = text[..<headEnd.upperBound].utf8.count
+        guard bytes.count >= headBytes + length else { return nil }
+        let body = String(decoding: bytes[headBytes..<(headBytes + length)], as: UTF8.self)
+        return (Answer(status: status, headers: headers, body: body), headBytes + length)
+    }
+
+    static func deduct(user: String, order: String, amount: Int = 1, close: Bool = false) -> String {
+        let body = #"{"sku":"HOT","user_id":"\#(user)","order_id":"\#(order)","amount":\#(amount)}"#
+        return "POST /api/v1/inventory/deduct HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    static let getItem = "GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\n\r\n"
+}
+
+enum RawHTTPError: Error {
+    case connectFailed
+    case sendFailed
+    case timedOut(answers: Int)
+    case notClosed
+}
+
+@Suite("Deducts answered on the event loop")
+struct DeductFastPathTests {
+    /// Every kind of deduct answer, in an order that reaches each outcome on an item of 2 units, 2 per user.
+    static let cases: [(name: String, contentType: String, body: String)] = [
+        ("success", "application/json", #"{"sku":"HOT","user_id":"u1","order_id":"o1","amount":1}"#),
+        ("replay", "application/json", #"{"sku":"HOT","user_id":"u1","order_id":"o1","amount":1}"#),
+        ("order conflict", "application/json", #"{"sku":"HOT","user_id":"u1","order_id":"o1","amount":2}"#),
+        ("user limit", "application/json", #"{"sku":"HOT","user_id":"u1","order_id":"o2","amount":2}"#),
+        ("insufficient", "application/json", #"{"sku":"HOT","user_id":"u2","order_id":"o3","amount":2}"#),
+        ("unknown sku", "application/json", #"{"sku":"NONE","user_id":"u2","order_id":"o4","amount":1}"#),
+        ("escaped json", "application/json", #"{"sku":"H\u004fT","user_id":"u3","order_id":"o5","amount":1}"#),
+        ("bad json", "application/json", "{bad"),
+        ("missing field", "application/json", #"{"sku":"HOT","user_id":"u2","amount":1}"#),
+        ("zero amount", "application/json", #"{"sku":"HOT","user_id":"u2","order_id":"o6","amount":0}"#),
+        ("fractional amount", "application/json", #"{"sku":"HOT","user_id":"u2","order_id":"o7","amount":1.5}"#),
+        ("text body", "text/plain", #"{"sku":"HOT","user_id":"u2","order_id":"o8","amount":1}"#),
+        ("too large", "application/json", "[" + String(repeating: "1,", count: 40_000) + "1]"),
+    ]
+
+    static func answers(fastPath: Bool) async throws -> [(Int, String, String?)] {
+        let collected = Mutex<[(Int, String, String?)]>([])
+        try await FastPathApp.run(fastPath: fastPath, stock: 2) { server, client in
+            for (_, contentType, body) in Self.cases {
+                let response = try await client.execute(
+                    uri: "/api/v1/inventory/deduct",
+                    method: .post,
+                    headers: [.contentType: contentType],
+                    body: ByteBuffer(string: body)
+                )
+                collected.withLock {
+                    $0.append(
+                        (Int(response.status.code), String(buffer: response.body), response.headers[.contentType])
+                    )
+                }
+            }
+            #expect((server.fastPathAnswers(200) > 0) == fastPath, "the path under test answered")
+        }
+        return collected.withLock { $0 }
+    }
+
+    @Test func answersEveryOutcomeExactlyAsTheRouterDoes() async throws {
+        let router = try await Self.answers(fastPath: false)
+        let fast = try await Self.answers(fastPath: true)
+        #expect(router.count == Self.cases.count && fast.count == Self.cases.count)
+        for (index, (routed, answered)) in zip(router, fast).enumerated() {
+            let name = Self.cases[index].name
+            #expect(routed.0 == answered.0, "status of \(name)")
+            #expect(routed.1 == answered.1, "body of \(name)")
+            #expect(answered.2 == "application/json", "content type of \(name)")
+        }
+        // The cases reached the outcomes they are named after.
+        #expect(fast.map(\.0) == [200, 200, 409, 409, 409, 404, 200, 400, 400, 400, 400, 415, 413])
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInTheirOrder() async throws {
+        try await FastPathApp.run(fastPath: true, stock: 100) { server, client in
+            let port = try #require(client.port)
+            // A routed GET between deducts must see the first deduct and not the second; the deducts behind it
+            // wait for it (they go to the router too).
+            let mixed = try await RawHTTP.exchange(
+                port: port,
+                [
+                    RawHTTP.deduct(user: "a", order: "p1"), RawHTTP.getItem, RawHTTP.deduct(user: "b", order: "p2"),
+                    RawHTTP.deduct(user: "a", order: "p1"),
+                ]
+            )
+            #expect(mixed.count == 4)
+            #expect(mixed[0].body.contains(#""new_stock":99"#))
+            #expect(mixed[1].body.contains(#""stock":99"#), "the GET answered in its place: \(mixed[1].body)")
+            #expect(mixed[2].body.contains(#""new_stock":98"#))
+            #expect(mixed[3].body.contains(#""replayed":true"#) && mixed[3].body.contains(#""new_stock":99"#))
+            #expect(server.fastPathAnswers(200) == 1)
+            // Deducts alone, pipelined: each waits for the one before, all answered here, in order.
+            let deducts = (0..<40).map { RawHTTP.deduct(user: "u\($0)", order: "q\($0)") }
+            let answers = try await RawHTTP.exchange(port: port, deducts)
+            #expect(answers.count == deducts.count)
+            for (offset, answer) in answers.enumerated() {
+                #expect(answer.status == 200 && answer.body.contains(#""new_stock":\#(97 - offset)"#))
+            }
+            #expect(server.fastPathAnswers(200) == 41)
+        }
+    }
+
+    @Test func connectionCloseIsHonouredAfterTheAnswer() async throws {
+        try await FastPathApp.run(fastPath: true) { _, client in
+            let port = try #require(client.port)
+            let answers = try await RawHTTP.exchange(
+                port: port,
+                [RawHTTP.deduct(user: "a", order: "c1", close: true)],
+                expectClose: true
+            )
+            #expect(answers.count == 1)
+            #expect(answers.first?.status == 200)
+            #expect(answers.first?.headers["connection"] == "close")
+            #expect(answers.first?.headers["date"]?.hasSuffix(" GMT") == true)
+            #expect(answers.first?.headers["server"] == "stampede")
+        }
+    }
+
+    @Test func serverAndDeductSpansJoinTheCallersTraceAndHTTPMetricsAreRecorded() async throws {
+        try await FastPathApp.run(fastPath: true) { server, client in
+            let response = try await client.execute(
+                uri: "/api/v1/inventory/deduct?source=test",
+                method: .post,
+                headers: [
+                    .contentType: "application/json",
+                    HTTPField.Name(InMemoryTracer.traceIDKey)!: "trace-1",
+                    HTTPField.Name(InMemoryTracer.spanIDKey)!: "caller-span",
+                ],
+                body: ByteBuffer(string: #"{"sku":"HOT","user_id":"u1","order_id":"t1","amount":1}"#)
+            )
+            #expect(response.status == .ok)
+            try await client.deduct(order: "bad", amount: 0)
+            let spans = server.app.tracer.finishedSpans
+            let http = try #require(spans.first { $0.kind == .server && $0.traceID == "trace-1" })
+            #expect(http.operationName == "/api/v1/inventory/deduct")
+            #expect(http.parentSpanID == "caller-span")
+            #expect(http.attributes["http.route"]?.toSpanAttribute() == "/api/v1/inventory/deduct")
+            #expect(http.attributes["http.response.status_code"]?.toSpanAttribute() == 200)
+            #expect(http.attributes["url.query"]?.toSpanAttribute() == "source=test")
+            let deduct = try #require(spans.first { $0.operationName == "inventory.deduct" && $0.traceID == "trace-1" })
+            #expect(deduct.parentSpanID == http.spanID)
+            #expect(deduct.attributes["order.id"]?.toSpanAttribute() == "t1")
+            #expect(deduct.attributes["inventory.result"]?.toSpanAttribute() == "success")
+
+            let labels = [
+                ("http.route", "/api/v1/inventory/deduct"), ("http.request.method", "POST"),
+                ("http.response.status_code", "200"),
+            ]
+            #expect(try server.httpMetrics.expectCounter("hb.requests", labels).totalValue == 1)
+            #expect(try server.httpMetrics.expectTimer("http.server.request.duration", labels).values.count == 1)
+            let errors = [
+                ("http.route", "/api/v1/inventory/deduct"), ("http.request.method", "POST"), ("error.type", "400"),
+            ]
+            #expect(try server.httpMetrics.expectCounter("hb.request.errors", errors).totalValue == 1)
+            #expect(
+                try server.httpMetrics.expectMeter("http.server.active_requests", [("http.request.method", "POST")])
+                    .lastValue == 0
+            )
+            #expect(
+                try server.app.metrics.expectCounter("inventory.deduct.total", [("result", "invalid_request")])
+                    .totalValue == 1
+            )
+        }
+    }
+}
