@@ -21,8 +21,9 @@ public struct AppDependencies: Sendable {
     /// Whether `POST /api/v1/inventory/deduct` is answered on the connection's event loop, without the router's
     /// task, when the store can (``CallbackDeductStore``: Redis mode). Same answers, spans and metrics.
     public var deductFastPath: Bool = true
-    /// Where the fast path's HTTP metrics go (the router's metrics middleware uses the global factory).
-    public var httpMetricsFactory: any MetricsFactory = MetricsSystem.factory
+    /// Where the fast path's HTTP metrics go; nil: the global factory when the application is built, as the
+    /// router's metrics middleware uses.
+    public var httpMetricsFactory: (any MetricsFactory)?
 
     public init(
         store: any InventoryStore,
@@ -89,7 +90,11 @@ func deductFastPath(_ dependencies: AppDependencies, serverName: String?, logger
         tracer: dependencies.tracer,
         tracingEnabled: dependencies.tracingEnabled,
         propagatesBaggage: dependencies.propagatesBaggage,
-        routeMetrics: RouteMetrics(route: DeductEndpoint.path, method: .post, factory: dependencies.httpMetricsFactory),
+        routeMetrics: RouteMetrics(
+            route: DeductEndpoint.path,
+            method: .post,
+            factory: dependencies.httpMetricsFactory ?? MetricsSystem.factory
+        ),
         serverName: serverName,
         logger: logger
     )

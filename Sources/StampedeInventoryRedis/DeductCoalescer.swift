@@ -74,13 +74,8 @@ final class DeductCoalescer: Sendable {
             execute(batch.map(\.request))
         }
         future.whenComplete { result in
-            switch result {
-            case .success(let outcomes):
-                precondition(outcomes.count == batch.count, "one outcome per deduct")
-                for (waiter, outcome) in zip(batch, outcomes) { waiter.completion(.success(outcome)) }
-            case .failure(let error):
-                for waiter in batch { waiter.completion(.failure(error)) }
-            }
+            // The deducts that waited leave before this call's are answered: answering writes their HTTP
+            // responses, and Redis can run the next call meanwhile.
             let next: [Waiter]? = self.state.withLock { state in
                 guard !state.queue.isEmpty else {
                     state.inFlight -= 1
@@ -92,6 +87,13 @@ final class DeductCoalescer: Sendable {
                 return next
             }
             if let next { self.dispatch(next) }
+            switch result {
+            case .success(let outcomes):
+                precondition(outcomes.count == batch.count, "one outcome per deduct")
+                for (waiter, outcome) in zip(batch, outcomes) { waiter.completion(.success(outcome)) }
+            case .failure(let error):
+                for waiter in batch { waiter.completion(.failure(error)) }
+            }
         }
     }
 }

@@ -121,17 +121,30 @@ enum RawHTTP {
 
     /// Runs the exchange on a thread of its own: its blocking socket calls must not hold a thread of the
     /// concurrency pool the server under test runs on.
-    static func exchange(port: Int, _ requests: [String], expectClose: Bool = false) async throws -> [Answer] {
+    /// `halfClose`: shut the sending side once everything is written.
+    static func exchange(
+        port: Int,
+        _ requests: [String],
+        halfClose: Bool = false,
+        expectClose: Bool = false
+    ) async throws -> [Answer] {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(
-                    with: Result { try blockingExchange(port: port, requests, expectClose: expectClose) }
+                    with: Result {
+                        try blockingExchange(port: port, requests, halfClose: halfClose, expectClose: expectClose)
+                    }
                 )
             }.start()
         }
     }
 
-    static func blockingExchange(port: Int, _ requests: [String], expectClose: Bool) throws -> [Answer] {
+    static func blockingExchange(
+        port: Int,
+        _ requests: [String],
+        halfClose: Bool,
+        expectClose: Bool
+    ) throws -> [Answer] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0, "socket")
         defer { close(fd) }
@@ -154,6 +167,7 @@ enum RawHTTP {
             guard count > 0 else { throw RawHTTPError.sendFailed }
             sent += count
         }
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
         var received: [UInt8] = []
         var answers: [Answer] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -201,10 +215,17 @@ enum RawHTTP {
         return (Answer(status: status, headers: headers, body: body), headBytes + length)
     }
 
-    static func deduct(user: String, order: String, amount: Int = 1, close: Bool = false) -> String {
+    static func deduct(
+        user: String,
+        order: String,
+        amount: Int = 1,
+        close: Bool = false,
+        extraHeaders: String = ""
+    ) -> String {
         let body = #"{"sku":"HOT","user_id":"\#(user)","order_id":"\#(order)","amount":\#(amount)}"#
         return "POST /api/v1/inventory/deduct HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            + (close ? "Connection: close\r\n" : "") + extraHeaders
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
     static let getItem = "GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\n\r\n"
@@ -313,6 +334,54 @@ struct DeductFastPathTests {
             #expect(answers.first?.headers["connection"] == "close")
             #expect(answers.first?.headers["date"]?.hasSuffix(" GMT") == true)
             #expect(answers.first?.headers["server"] == "stampede")
+        }
+    }
+
+    @Test func aClientThatHalfClosesAfterItsDeductStillGetsTheAnswer() async throws {
+        try await FastPathApp.run(fastPath: true) { _, client in
+            let port = try #require(client.port)
+            let answers = try await RawHTTP.exchange(
+                port: port,
+                [RawHTTP.deduct(user: "a", order: "h1")],
+                halfClose: true,
+                expectClose: true
+            )
+            #expect(answers.count == 1)
+            #expect(answers.first?.status == 200 && answers.first?.body.contains(#""new_stock":9"#) == true)
+        }
+    }
+
+    @Test func aParseErrorAfterADeductIsAnsweredAfterIt() async throws {
+        try await FastPathApp.run(fastPath: true) { _, client in
+            let port = try #require(client.port)
+            let answers = try await RawHTTP.exchange(
+                port: port,
+                [RawHTTP.deduct(user: "a", order: "g1"), "GARBAGE\r\n\r\n"],
+                expectClose: true
+            )
+            #expect(answers.map(\.status) == [200, 400])
+            #expect(answers.first?.body.contains(#""new_stock":9"#) == true)
+        }
+    }
+
+    @Test func aPipelinedDeductDoesNotInheritTheTraceOfTheOneBeforeIt() async throws {
+        try await FastPathApp.run(fastPath: true) { server, client in
+            let port = try #require(client.port)
+            // The second and third wait while the first goes to the store; then the second, invalid, is answered
+            // inline, and the third starts from inside that answer.
+            let traced = "\(InMemoryTracer.traceIDKey): trace-A\r\n\(InMemoryTracer.spanIDKey): caller\r\n"
+            let answers = try await RawHTTP.exchange(
+                port: port,
+                [
+                    RawHTTP.deduct(user: "c", order: "x0"),
+                    RawHTTP.deduct(user: "a", order: "x1", amount: 0, extraHeaders: traced),
+                    RawHTTP.deduct(user: "b", order: "x2"),
+                ]
+            )
+            #expect(answers.map(\.status) == [200, 400, 200])
+            let servers = server.app.tracer.finishedSpans.filter { $0.kind == .server }
+            #expect(servers.count == 3)
+            #expect(servers.filter { $0.traceID == "trace-A" }.count == 1, "only the second joined the caller's trace")
         }
     }
 

@@ -53,24 +53,28 @@ struct DeductFastPath: Sendable {
                     status: status,
                     durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
                 )
+                if let serverSpan, serverSpan.isRecording {
+                    serverSpan.attributes["http.response.status_code"] = Int(status.code)
+                    serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
+                }
             case .failure(let error):
                 let apiError = self.apiError(error)
                 status = apiError.status
                 bytes = apiError.json.byteBuffer
                 routeMetrics.failed(status: status)
-                serverSpan?.recordError(error)
-            }
-            if let serverSpan {
-                if serverSpan.isRecording {
-                    serverSpan.attributes["http.response.status_code"] = Int(status.code)
-                    serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
+                if let serverSpan {
+                    // As the router's tracing middleware records a thrown error.
+                    if serverSpan.isRecording { serverSpan.attributes["http.response.status_code"] = Int(status.code) }
+                    if status.kind == .serverError { serverSpan.setStatus(SpanStatus(code: .error)) }
+                    serverSpan.recordError(error)
                 }
-                if status.kind == .serverError { serverSpan.setStatus(SpanStatus(code: .error)) }
-                serverSpan.end()
             }
+            serverSpan?.end()
             respond(status, bytes)
         }
-        let context = serverSpan?.context ?? baggageContext(head) ?? ServiceContext.current ?? .topLevel
+        // Each request starts from a fresh context, as each routed one does in its own task: an answer given
+        // inline can start the next pipelined deduct inside this one's `withValue`.
+        let context = serverSpan?.context ?? baggageContext(head) ?? .topLevel
         ServiceContext.withValue(context) {
             let deduct: DeductRequest
             do {
@@ -130,14 +134,14 @@ struct DeductFastPath: Sendable {
     private func baggageContext(_ head: HTTPRequest) -> ServiceContext? {
         guard propagatesBaggage, let header = head.headerFields[.baggage], let baggage = W3CBaggage(header: header)
         else { return nil }
-        var context = ServiceContext.current ?? .topLevel
+        var context = ServiceContext.topLevel
         context.w3cBaggage = baggage
         return context
     }
 
     /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
     private func startServerSpan(_ head: HTTPRequest) -> any Span {
-        var context = baggageContext(head) ?? ServiceContext.current ?? .topLevel
+        var context = baggageContext(head) ?? .topLevel
         tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
         let span = tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server)
         if span.isRecording {

@@ -8,8 +8,9 @@ import NIOHTTPTypes
 ///
 /// Sits after Hummingbird's connection state handler (which so still sees every request and answer: idle timeout,
 /// graceful shutdown) and before the async channel. Answers keep the order of requests on a pipelined
-/// connection: a deduct is answered here only while no routed request waits for its answer, and parts read while
-/// a deduct waits for the store are held (and further reads with them) until its answer is written.
+/// connection: a deduct is answered here only while no routed request waits for its answer, and what arrives
+/// while a deduct waits for the store — request parts, a parse error, the client closing its side — is held (and
+/// further reads with it) until its answer is written, then handed on in order.
 final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -29,14 +30,26 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         case closing
     }
 
+    /// What arrived while a deduct was answered, in order.
+    private enum Held {
+        case part(HTTPRequestPart)
+        case error(any Error)
+        case event(Any)
+    }
+
     private let path: DeductFastPath
     private let bodyBytesMax: Int
     private var state = State.idle
     /// Routed requests whose answer's end has not been written yet.
     private var routedInProgress = 0
-    /// Parts read while a deduct was answered (at most one read's worth: further reads are held meanwhile).
-    private var held = Deque<HTTPRequestPart>()
+    /// At most one read's worth: further reads are held while anything is.
+    private var held = Deque<Held>()
     private var readHeld = false
+    /// The store answered inside `answer`'s own call (sold-out cache, invalid input, Redis down): what was held
+    /// is handed on once that call returns, in a loop rather than by recursion.
+    private var answeringInline = false
+    private var handOnAfterAnswer = false
+    private var handingOn = false
     private var date = HTTPDateHeader()
     private var context: ChannelHandlerContext?
 
@@ -45,14 +58,19 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.bodyBytesMax = bodyBytesMax
     }
 
+    private var isAnswering: Bool {
+        if case .answering = state { return true }
+        return false
+    }
+
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .answering = state {
-            held.append(part)
+        if isAnswering {
+            held.append(.part(part))
             return
         }
         process(part, context: context)
@@ -62,20 +80,50 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireChannelReadComplete()
     }
 
+    /// A parse error must not overtake the answer of a deduct before it: the router answers it with 400 and closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if isAnswering {
+            held.append(.error(error))
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    /// Nor may the client's half-close: the router would end the connection before the deduct is answered.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if isAnswering {
+            held.append(.event(event))
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // The router also answers a request it never got: a parse error (400, then the connection closes).
         if case .end = unwrapOutboundIn(data), routedInProgress > 0 { routedInProgress -= 1 }
         context.write(data, promise: promise)
     }
 
-    /// Reads go on while a deduct waits, until a part has to be held: a client that does not pipeline never
+    /// Reads go on while a deduct waits, until something has to be held: a client that does not pipeline never
     /// makes the channel drop and re-add its read interest (two `epoll_ctl` calls per request), and one that does
-    /// is held to one read's worth of parts.
+    /// is held to one read's worth. Reads also wait while the socket cannot take more answers, so a client that
+    /// pipelines without reading cannot make answers pile up.
     func read(context: ChannelHandlerContext) {
-        if case .answering = state, !held.isEmpty {
+        if (isAnswering && !held.isEmpty) || !context.channel.isWritable {
             readHeld = true
             return
         }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        if context.channel.isWritable && held.isEmpty { resumeReads(context) }
+    }
+
+    private func resumeReads(_ context: ChannelHandlerContext) {
+        guard readHeld, context.channel.isWritable, !(isAnswering && !held.isEmpty) else { return }
+        readHeld = false
         context.read()
     }
 
@@ -119,12 +167,18 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         state = .answering(close: close)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        answeringInline = true
         path.answer(head: head, body: body, bodyTooLarge: tooLarge) { status, bytes in
             if eventLoop.inEventLoop {
                 loopBound.value.write(status, bytes)
             } else {
                 eventLoop.execute { loopBound.value.write(status, bytes) }
             }
+        }
+        answeringInline = false
+        if handOnAfterAnswer {
+            handOnAfterAnswer = false
+            handOnHeld(context)
         }
     }
 
@@ -137,33 +191,39 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(bytes)), promise: nil)
         if close {
+            // As the router does: close our side once the answer is out and let the client close its own, so
+            // unread bytes on the socket cannot turn the close into a reset that loses the answer.
             state = .closing
             held.removeAll()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            done.assumeIsolated().whenComplete { _ in context.close(mode: .output, promise: nil) }
             return
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         state = .idle
-        resumeReading(context)
+        if answeringInline {
+            handOnAfterAnswer = true
+        } else {
+            handOnHeld(context)
+        }
     }
 
-    /// Handles the parts held while answering, until one starts another deduct, then lets reads go on.
-    private func resumeReading(_ context: ChannelHandlerContext) {
-        var processed = false
-        while let part = held.popFirst() {
-            if case .answering = state {
-                held.prepend(part)
-                break
+    /// Hands on what was held while answering, until a part starts another deduct, then lets reads go on.
+    private func handOnHeld(_ context: ChannelHandlerContext) {
+        guard !handingOn else { return }  // an inline answer inside the loop below: the loop goes on
+        handingOn = true
+        defer { handingOn = false }
+        var handedOn = false
+        while !isAnswering, let item = held.popFirst() {
+            handedOn = true
+            switch item {
+            case .part(let part): process(part, context: context)
+            case .error(let error): context.fireErrorCaught(error)
+            case .event(let event): context.fireUserInboundEventTriggered(event)
             }
-            process(part, context: context)
-            processed = true
         }
         // The async channel hands on what it was given when a read completes.
-        if processed { context.fireChannelReadComplete() }
-        if case .answering = state { return }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
+        if handedOn { context.fireChannelReadComplete() }
+        resumeReads(context)
     }
 }
