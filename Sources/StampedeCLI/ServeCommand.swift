@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(
         inversion: .prefixedNo,
         help: """
-            Redis mode: answer POST /api/v1/inventory/deduct on the connection's event loop instead of through the \
+            Answer POST /api/v1/inventory/deduct on the connection's event loop instead of through the \
             router (same answers, spans and metrics; about half the CPU per deduct). \
             Env: STAMPEDE_DEDUCT_FAST_PATH. Default: on.
             """

@@ -27,7 +27,7 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--sold-out-cache-ms` / `STAMPEDE_SOLD_OUT_CACHE_MS`, default 100 (0 = off): how long a SKU seen at
     /// zero is answered "sold out" without asking Redis.
     public var soldOutCacheMilliseconds = 100
-    /// `--[no-]deduct-fast-path` / `STAMPEDE_DEDUCT_FAST_PATH`, default on: in Redis mode, deducts are answered
+    /// `--[no-]deduct-fast-path` / `STAMPEDE_DEDUCT_FAST_PATH`, default on: deducts are answered
     /// on the connection's event loop instead of through the router.
     public var deductFastPath = true
 

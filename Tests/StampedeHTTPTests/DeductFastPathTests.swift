@@ -18,40 +18,6 @@ import Tracing
 import Glibc
 #endif
 
-/// The embedded store offered as a ``CallbackDeductStore``, so the event-loop deduct path runs without Redis.
-final class CallbackEmbeddedStore: CallbackDeductStore {
-    let base: EmbeddedInventoryStore
-
-    init(_ base: EmbeddedInventoryStore) { self.base = base }
-
-    var limits: InventoryLimits { base.limits }
-    var isReady: Bool { base.isReady }
-    func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome {
-        try await base.putItem(sku: sku, config: config)
-    }
-    func item(sku: String) async throws -> ItemSnapshot? { try await base.item(sku: sku) }
-    func deduct(_ request: DeductRequest) async throws -> DeductOutcome { try await base.deduct(request) }
-    func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
-        try await base.deductBatch(requests)
-    }
-    func release(orderID: String) async throws -> ReleaseOutcome { try await base.release(orderID: orderID) }
-    func log(orderID: String) async throws -> OrderRecord? { try await base.log(orderID: orderID) }
-    func items() async throws -> [ItemSnapshot] { try await base.items() }
-
-    func deduct(
-        _ request: DeductRequest,
-        completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void
-    ) {
-        Task {
-            do {
-                completion(.success(try await base.deduct(request)))
-            } catch {
-                completion(.failure(error))
-            }
-        }
-    }
-}
-
 /// A live server on an embedded store, with or without the event-loop deduct path.
 struct FastPathApp: Sendable {
     let app: TestApp
@@ -65,7 +31,7 @@ struct FastPathApp: Sendable {
 
     var application: some ApplicationProtocol {
         var dependencies = AppDependencies(
-            store: CallbackEmbeddedStore(app.store),
+            store: app.store,
             metrics: InventoryMetrics(factory: app.metrics),
             tracer: app.tracer,
             prometheus: nil,

@@ -25,7 +25,7 @@ import Darwin
 public final class JournalWriter: Sendable {
     private struct Waiter {
         var seq: UInt64
-        var continuation: UnsafeContinuation<Void, any Error>
+        var completion: @Sendable (Result<Void, InventoryStoreError>) -> Void
     }
 
     private struct State {
@@ -107,21 +107,28 @@ public final class JournalWriter: Sendable {
 
     /// Returns once every record up to `seq` is durable under this writer's durability; throws if it never will be.
     public func waitDurable(_ seq: UInt64) async throws {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            waitDurable(seq) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// Calls `completion` once every record up to `seq` is durable (at once when it already is, else on the
+    /// writer's thread), or with the reason it never will be.
+    public func waitDurable(_ seq: UInt64, completion: @escaping @Sendable (Result<Void, InventoryStoreError>) -> Void)
+    {
         if durability == .async {
-            if let failure = state.withLock({ $0.failure }) { throw failure }
+            completion(state.withLock({ $0.failure }).map { .failure($0) } ?? .success(()))
             return
         }
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            let result: Result<Void, InventoryStoreError>? = state.withLock { state in
-                if state.durableSeq >= seq { return .success(()) }
-                if let failure = state.failure { return .failure(failure) }
-                // Appended while the writer was closing: nothing will write it, so it is not acknowledged.
-                if state.finished { return .failure(InventoryStoreError(.notReady, context: "journal closed")) }
-                state.waiters.append(Waiter(seq: seq, continuation: continuation))
-                return nil
-            }
-            if let result { continuation.resume(with: result.mapError { $0 as any Error }) }
+        let result: Result<Void, InventoryStoreError>? = state.withLock { state in
+            if state.durableSeq >= seq { return .success(()) }
+            if let failure = state.failure { return .failure(failure) }
+            // Appended while the writer was closing: nothing will write it, so it is not acknowledged.
+            if state.finished { return .failure(InventoryStoreError(.notReady, context: "journal closed")) }
+            state.waiters.append(Waiter(seq: seq, completion: completion))
+            return nil
         }
+        if let result { completion(result) }
     }
 
     /// Whether the writer has failed; a failed journal takes no more writes.
@@ -247,7 +254,7 @@ public final class JournalWriter: Sendable {
             }
             return ready
         }
-        for waiter in ready { waiter.continuation.resume() }
+        for waiter in ready { waiter.completion(.success(())) }
     }
 
     private func finish(failure: InventoryStoreError?) {
@@ -261,7 +268,7 @@ public final class JournalWriter: Sendable {
             return (waiters, closed)
         }
         let error = failure ?? InventoryStoreError(.notReady, context: "journal closed")
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for waiter in waiters { waiter.completion(.failure(error)) }
         Glibc.close(fd)
         closed?.resume()
     }

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// With a ledger, the journal is also the ledger's queue: every put, sale and release is a journal record, and
 /// the records not yet acknowledged by the ledger worker are the backlog (see ``EmbeddedLedgerQueue``).
-public final class EmbeddedInventoryStore: ReconcilableStore {
+public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStore {
     public struct Configuration: Sendable {
         public var dataDirectory: String
         public var durability: Durability
@@ -101,17 +101,45 @@ public final class EmbeddedInventoryStore: ReconcilableStore {
     }
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
+        let (outcome, seq) = try apply(request)
+        if let seq { try await journal.waitDurable(seq) }
+        return outcome
+    }
+
+    /// The deduct without a task: `completion` runs at once when nothing must reach the disk first (or in
+    /// `async` durability), else on the journal writer's thread once the record is durable.
+    public func deduct(
+        _ request: DeductRequest,
+        completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void
+    ) {
+        let outcome: DeductOutcome
+        let seq: UInt64?
+        do {
+            (outcome, seq) = try apply(request)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        guard let seq else {
+            completion(.success(outcome))
+            return
+        }
+        journal.waitDurable(seq) { result in
+            completion(result.map { outcome }.mapError { $0 as any Error })
+        }
+    }
+
+    /// Applies a deduct under the engine lock; the journal sequence number its answer waits for, if any.
+    private func apply(_ request: DeductRequest) throws(InventoryStoreError) -> (DeductOutcome, UInt64?) {
         let now = clock()
         let traceParent = request.traceParent ?? currentTraceParent()
-        let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
+        return try engine.withLock { engine throws(InventoryStoreError) in
             try checkWritable()
             let (outcome, record) = engine.deduct(request, now: now)
             return (
                 outcome, durableSeq(for: outcome.isSuccess, record: record, engine: engine, traceParent: traceParent)
             )
         }
-        if let seq { try await journal.waitDurable(seq) }
-        return outcome
     }
 
     public func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
