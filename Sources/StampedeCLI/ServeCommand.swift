@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         help: """
             Deduct script calls in flight at once; deducts arriving meanwhile share the next call. \
-            Env: STAMPEDE_REDIS_COALESCED_CALLS. Default: 4.
+            Env: STAMPEDE_REDIS_COALESCED_CALLS. Default: 2.
             """
     )
     var redisCoalescedCalls: Int?

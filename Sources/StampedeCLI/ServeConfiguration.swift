@@ -21,9 +21,9 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var redisTimeoutMilliseconds = 1000
     /// `--redis-prefix` / `STAMPEDE_REDIS_PREFIX`, default `stampede:`: the prefix of every key.
     public var redisKeyPrefix = "stampede:"
-    /// `--redis-coalesced-calls` / `STAMPEDE_REDIS_COALESCED_CALLS`, default 4: deduct script calls in flight at
+    /// `--redis-coalesced-calls` / `STAMPEDE_REDIS_COALESCED_CALLS`, default 2: deduct script calls in flight at
     /// once per instance; deducts arriving while all are busy leave together in the next call.
-    public var redisCoalescedCalls = 4
+    public var redisCoalescedCalls = 2
     /// `--sold-out-cache-ms` / `STAMPEDE_SOLD_OUT_CACHE_MS`, default 100 (0 = off): how long a SKU seen at
     /// zero is answered "sold out" without asking Redis.
     public var soldOutCacheMilliseconds = 100
@@ -109,7 +109,7 @@ public struct ServeConfiguration: Sendable, Equatable {
             "STAMPEDE_REDIS_COALESCED_CALLS",
             "redis-coalesced-calls",
             1...64,
-            default: 4
+            default: 2
         )
         self.soldOutCacheMilliseconds = try ConfigurationError.integer(
             soldOutCacheMilliseconds,

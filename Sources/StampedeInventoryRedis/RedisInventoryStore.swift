@@ -32,7 +32,7 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             keyPrefix: String = "stampede:",
             soldOutCacheTTL: Duration = .milliseconds(100),
             coalescedDeductsMax: Int = 128,
-            coalescedCallsMax: Int = 4,
+            coalescedCallsMax: Int = 2,
             waitingDeductsMax: Int = 16_384,
             ledgerBacklogMax: Int = 0,
             limits: InventoryLimits = .default

@@ -65,7 +65,7 @@ struct ServeConfigurationTests {
         let defaults = try resolve()
         #expect(defaults.redisURL == nil)
         #expect(defaults.redisConnections == 4 && defaults.redisTimeoutMilliseconds == 1000)
-        #expect(defaults.redisKeyPrefix == "stampede:" && defaults.redisCoalescedCalls == 4)
+        #expect(defaults.redisKeyPrefix == "stampede:" && defaults.redisCoalescedCalls == 2)
         #expect(defaults.soldOutCacheMilliseconds == 100 && defaults.deductFastPath)
         let environment = [
             "STAMPEDE_REDIS_URL": "redis://r:6379/1", "STAMPEDE_REDIS_CONNECTIONS": "8",
