@@ -111,21 +111,10 @@ enum RawHTTP {
         halfClose: Bool,
         expectClose: Bool
     ) throws -> [Answer] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0, "socket")
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        guard let fd = LoopbackSocket.connect(port: port, receiveTimeoutSeconds: 10) else {
+            throw RawHTTPError.connectFailed
         }
-        guard connected == 0 else { throw RawHTTPError.connectFailed }
+        defer { close(fd) }
         let bytes = Array(requests.joined().utf8)
         var sent = 0
         while sent < bytes.count {

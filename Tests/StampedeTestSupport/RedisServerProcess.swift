@@ -114,19 +114,8 @@ public final class RedisServerProcess: Sendable {
     /// The `process_id` of the server answering `INFO` on `port` once it has loaded its data, over a plain
     /// blocking socket; nil while nothing answers or it is still loading its AOF.
     private static func processID(port: Int) -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
+        guard let fd = LoopbackSocket.connect(port: port) else { return nil }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { return nil }
         let request = Array("INFO server persistence\r\n".utf8)
         guard write(fd, request, request.count) == request.count else { return nil }
         var reply: [UInt8] = []
