@@ -32,11 +32,15 @@ struct DeductFastPath: Sendable {
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
     }
 
-    /// One request, collected: answers through `respond` exactly once, on any thread.
+    /// One request, collected: answers through `respond` exactly once, on `eventLoop` (the connection's).
+    ///
+    /// The store's callback hops to the connection's loop before any of the answer's work (span, metrics,
+    /// JSON), so the journal writer's thread, which completes a whole group commit's deducts, only hands off.
     func answer(
         head: HTTPRequest,
         body: ByteBuffer,
         bodyTooLarge: Bool,
+        on eventLoop: any EventLoop,
         respond: @escaping @Sendable (HTTPResponse.Status, ByteBuffer) -> Void
     ) {
         let started = InventoryClock.monotonicNanoseconds()
@@ -95,7 +99,11 @@ struct DeductFastPath: Sendable {
             let span = endpoint.startSpan(deduct)
             ServiceContext.withValue(span.context) {
                 store.deduct(deduct) { result in
-                    finish(endpoint.finish(result, of: deduct, span: span, started: started))
+                    if eventLoop.inEventLoop {
+                        finish(endpoint.finish(result, of: deduct, span: span, started: started))
+                    } else {
+                        eventLoop.execute { finish(endpoint.finish(result, of: deduct, span: span, started: started)) }
+                    }
                 }
             }
         }

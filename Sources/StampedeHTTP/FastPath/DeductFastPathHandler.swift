@@ -166,14 +166,9 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         let close = head.headerFields[.connection]?.lowercased() == "close"
         state = .answering(close: close)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
         answeringInline = true
-        path.answer(head: head, body: body, bodyTooLarge: tooLarge) { status, bytes in
-            if eventLoop.inEventLoop {
-                loopBound.value.write(status, bytes)
-            } else {
-                eventLoop.execute { loopBound.value.write(status, bytes) }
-            }
+        path.answer(head: head, body: body, bodyTooLarge: tooLarge, on: context.eventLoop) { status, bytes in
+            loopBound.value.write(status, bytes)
         }
         answeringInline = false
         if handOnAfterAnswer {
