@@ -19,7 +19,7 @@ public struct AppDependencies: Sendable {
     /// Whether the incoming W3C `baggage` header is kept for downstream calls (`OTEL_PROPAGATORS`).
     public var propagatesBaggage: Bool
     /// Whether `POST /api/v1/inventory/deduct` is answered on the connection's event loop, without the router's
-    /// task, when the store can (``CallbackDeductStore``: Redis mode). Same answers, spans and metrics.
+    /// task, when the store can (``CallbackDeductStore``: both stores). Same answers, spans and metrics.
     public var deductFastPath: Bool = true
     /// Where the fast path's HTTP metrics go; nil: the global factory when the application is built, as the
     /// router's metrics middleware uses.

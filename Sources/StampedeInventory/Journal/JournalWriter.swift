@@ -12,9 +12,10 @@ import Darwin
 
 /// Appends framed records to the journal file from a dedicated thread, with group commit.
 ///
-/// Callers append under their own lock (so file order is apply order) and then await ``waitDurable(_:)``.
-/// The writer thread takes everything appended so far, writes it with one `write` and one `fdatasync`, and
-/// resumes every waiter it covered: one fsync serves all the requests that arrived while the last one ran.
+/// Callers append under their own lock (so file order is apply order) and then wait with ``waitDurable(_:)``
+/// (or its callback form). The writer thread takes everything appended so far, writes it with one `write` and
+/// one `fdatasync`, and completes every waiter it covered: one fsync serves all the requests that arrived while
+/// the last one ran. Completions run on the writer's thread and must not block: they delay the next group.
 /// Any write or fsync failure stops the writer for good (fail-stop): what is in memory may then be ahead of the
 /// disk, so the store refuses writes until a restart recovers from the disk.
 ///
@@ -117,8 +118,16 @@ public final class JournalWriter: Sendable {
     public func waitDurable(_ seq: UInt64, completion: @escaping @Sendable (Result<Void, InventoryStoreError>) -> Void)
     {
         if durability == .async {
-            completion(state.withLock({ $0.failure }).map { .failure($0) } ?? .success(()))
-            return
+            let immediate: Result<Void, InventoryStoreError>? = state.withLock { state in
+                if let failure = state.failure { return .failure(failure) }
+                // While open, the writer writes everything appended. Once closing, only what it writes before it
+                // finishes is kept: wait for that, as in `sync`, rather than acknowledge a record nobody writes.
+                return state.closing || state.finished ? nil : .success(())
+            }
+            if let immediate {
+                completion(immediate)
+                return
+            }
         }
         let result: Result<Void, InventoryStoreError>? = state.withLock { state in
             if state.durableSeq >= seq { return .success(()) }
