@@ -24,8 +24,8 @@ struct FastPathApp: Sendable {
     let fastPath: Bool
     let httpMetrics = TestMetrics()
 
-    init(fastPath: Bool) throws {
-        app = try TestApp()
+    init(fastPath: Bool, durability: Durability = .sync) throws {
+        app = try TestApp(durability: durability)
         self.fastPath = fastPath
     }
 
@@ -48,9 +48,10 @@ struct FastPathApp: Sendable {
     static func run(
         fastPath: Bool,
         stock: Int = 10,
+        durability: Durability = .sync,
         _ body: @escaping @Sendable (FastPathApp, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let server = try FastPathApp(fastPath: fastPath)
+        let server = try FastPathApp(fastPath: fastPath, durability: durability)
         do {
             try await server.application.test(.live) { client in
                 let (status, _) = try await client.putItem(
@@ -273,6 +274,34 @@ struct DeductFastPathTests {
                 #expect(answer.status == 200 && answer.body.contains(#""new_stock":\#(97 - offset)"#))
             }
             #expect(server.fastPathAnswers(200) == 41)
+        }
+    }
+
+    @Test func pipelinedDeductsAnsweredInlineKeepTheirOrder() async throws {
+        // In `async` durability every answer is given inside the store call: one read of many requests is
+        // answered in a loop, each in its place.
+        try await FastPathApp.run(fastPath: true, stock: 100, durability: .async) { server, client in
+            let port = try #require(client.port)
+            var requests: [String] = []
+            for index in 0..<30 {
+                requests.append(RawHTTP.deduct(user: "u\(index)", order: "i\(index)"))
+                if index % 10 == 9 { requests.append(RawHTTP.deduct(user: "u0", order: "i0")) }  // a replay
+            }
+            requests.append(RawHTTP.deduct(user: "late", order: "big", amount: 3))  // more than a user may buy
+            let answers = try await RawHTTP.exchange(port: port, requests)
+            #expect(answers.count == requests.count)
+            var expectedStock = 100
+            for (request, answer) in zip(requests, answers) {
+                if request.contains(#""order_id":"big""#) {
+                    #expect(answer.status == 409 && answer.body.contains("user_limit_exceeded"))
+                } else if request.contains(#""order_id":"i0""#) && expectedStock < 99 {
+                    #expect(answer.status == 200 && answer.body.contains(#""replayed":true"#))
+                } else {
+                    expectedStock -= 1
+                    #expect(answer.status == 200 && answer.body.contains(#""new_stock":\#(expectedStock)"#))
+                }
+            }
+            #expect(server.fastPathAnswers(200) == 33)
         }
     }
 

@@ -21,11 +21,11 @@ struct TestApp: Sendable {
     let readiness = Readiness()
     let clock = ManualClock()
 
-    init(limits: InventoryLimits = .default) throws {
+    init(limits: InventoryLimits = .default, durability: Durability = .sync) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         store = try EmbeddedInventoryStore(
-            configuration: .init(dataDirectory: directory.path, limits: limits),
+            configuration: .init(dataDirectory: directory.path, durability: durability, limits: limits),
             logger: logger,
             clock: clock.closure
         )
