@@ -33,6 +33,21 @@ struct JournalWriterTests {
         try await writer.waitDurable(first)
     }
 
+    @Test func inAsyncDurabilityARecordIsInTheFileBeforeItIsAcknowledged() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let writer = try Self.writer(.async, in: directory)
+        for index in 0..<200 {
+            let seq = writer.append(.release(orderID: "o\(index)", timestampMilliseconds: Int64(index)))
+            try await writer.waitDurable(seq)
+            // Written, so a crash of the process can no longer lose it (fsync comes later).
+            #expect(writer.durableSeq >= seq)
+        }
+        let size = (try FileManager.default.attributesOfItem(atPath: directory.path + "/journal")[.size] as? Int) ?? 0
+        #expect(size > 200 * 10)
+        await writer.close()
+    }
+
     @Test func everyWaiterIsCompletedOnceWhenTheWriterCloses() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -45,8 +45,8 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// At most one read's worth: further reads are held while anything is.
     private var held = Deque<Held>()
     private var readHeld = false
-    /// The store answered inside `answer`'s own call (invalid input, a refusal, the sold-out cache, `async` durability, a store that is down): what was held
-    /// is handed on once that call returns, in a loop rather than by recursion.
+    /// The store answered inside `answer`'s own call (invalid input, a refusal, the sold-out cache, a store that
+    /// is down): what was held is handed on once that call returns, in a loop rather than by recursion.
     private var answeringInline = false
     private var handOnAfterAnswer = false
     private var handingOn = false

@@ -20,8 +20,8 @@ import Darwin
 /// disk, so the store refuses writes until a restart recovers from the disk.
 ///
 /// Waking the writer costs the appender a futex call and both threads a context switch, which under load is
-/// dearer than the append itself. So while busy the writer naps briefly between batches (100 µs in `sync`
-/// mode, 1 ms in `async`) and appends do not signal it; once three naps in a row find no work it sleeps until
+/// dearer than the append itself. So while busy the writer naps briefly (100 µs) between batches and appends
+/// do not signal it; once three naps in a row find no work it sleeps until
 /// the next append signals it, so an idle store costs nothing and its first append is written at once.
 public final class JournalWriter: Sendable {
     private struct Waiter {
@@ -55,7 +55,7 @@ public final class JournalWriter: Sendable {
     /// then costs a signal each, not thousands of empty wake-ups a second.
     private let emptyNapsMax = 3
     /// The nap between batches while busy: the most it adds to an acknowledgement's wait.
-    private var napMicroseconds: UInt32 { durability == .sync ? 100 : 1000 }
+    private let napMicroseconds: UInt32 = 100
 
     /// Takes ownership of `fd`, an open journal positioned at its end whose last record is `lastSeq`.
     init(
@@ -106,7 +106,8 @@ public final class JournalWriter: Sendable {
     /// The sequence number of the last record on disk (written, in `async` mode; fsynced, in `sync`).
     var durableSeq: UInt64 { state.withLock { $0.durableSeq } }
 
-    /// Returns once every record up to `seq` is durable under this writer's durability; throws if it never will be.
+    /// Returns once every record up to `seq` is durable under this writer's durability — fsynced in `sync`,
+    /// written to the file (in the kernel, safe from a process crash) in `async` — or throws if it never will be.
     public func waitDurable(_ seq: UInt64) async throws {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             waitDurable(seq) { continuation.resume(with: $0.mapError { $0 as any Error }) }
@@ -117,18 +118,6 @@ public final class JournalWriter: Sendable {
     /// writer's thread), or with the reason it never will be.
     public func waitDurable(_ seq: UInt64, completion: @escaping @Sendable (Result<Void, InventoryStoreError>) -> Void)
     {
-        if durability == .async {
-            let immediate: Result<Void, InventoryStoreError>? = state.withLock { state in
-                if let failure = state.failure { return .failure(failure) }
-                // While open, the writer writes everything appended. Once closing, only what it writes before it
-                // finishes is kept: wait for that, as in `sync`, rather than acknowledge a record nobody writes.
-                return state.closing || state.finished ? nil : .success(())
-            }
-            if let immediate {
-                completion(immediate)
-                return
-            }
-        }
         let result: Result<Void, InventoryStoreError>? = state.withLock { state in
             if state.durableSeq >= seq { return .success(()) }
             if let failure = state.failure { return .failure(failure) }

@@ -106,8 +106,8 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         return outcome
     }
 
-    /// The deduct without a task: `completion` runs at once when nothing must reach the disk first (or in
-    /// `async` durability), else on the journal writer's thread once the record is durable.
+    /// The deduct without a task: `completion` runs at once when nothing must reach the disk first, else on the
+    /// journal writer's thread once the record is durable (fsynced in `sync`, written in `async`).
     public func deduct(
         _ request: DeductRequest,
         completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void
