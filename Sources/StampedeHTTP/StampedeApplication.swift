@@ -87,7 +87,6 @@ func deductFastPath(_ dependencies: AppDependencies, serverName: String?, logger
     return DeductFastPath(
         endpoint: DeductEndpoint(store: store, metrics: dependencies.metrics, tracer: dependencies.tracer),
         store: store,
-        tracer: dependencies.tracer,
         tracingEnabled: dependencies.tracingEnabled,
         propagatesBaggage: dependencies.propagatesBaggage,
         routeMetrics: RouteMetrics(

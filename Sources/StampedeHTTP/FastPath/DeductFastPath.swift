@@ -11,13 +11,12 @@ import Tracing
 /// What the event-loop deduct path shares across connections: the endpoint, the HTTP telemetry the router's
 /// middleware would add, and the answer's bytes.
 ///
-/// It answers exactly as the router does (same bodies, statuses, spans and metrics; `FastPathParityTests` checks
-/// that) and exists only because the router costs a Swift task and two thread hops per request, which on the hot
+/// It answers exactly as the router does (same bodies, statuses, spans and metrics;
+/// `DeductFastPathTests.answersEveryOutcomeExactlyAsTheRouterDoes` checks the answers) and exists only because the router costs a Swift task and two thread hops per request, which on the hot
 /// route is most of a deduct's CPU (BENCHMARKS.md).
 struct DeductFastPath: Sendable {
     let endpoint: DeductEndpoint
     let store: any CallbackDeductStore
-    let tracer: any Tracer
     let tracingEnabled: Bool
     let propagatesBaggage: Bool
     let routeMetrics: RouteMetrics
@@ -82,14 +81,9 @@ struct DeductFastPath: Sendable {
         ServiceContext.withValue(context) {
             let deduct: DeductRequest
             do {
-                if let problem = Self.contentTypeProblem(head) { throw problem }
-                if bodyTooLarge {
-                    throw APIError(
-                        .contentTooLarge,
-                        code: "payload_too_large",
-                        message: "request body is larger than \(AppRequestContext.requestBodyBytesMax) bytes"
-                    )
-                }
+                // The router's order: the content type before the body is read, then the body's size.
+                if let problem = APIError.unsupportedMediaType(head.headerFields[.contentType]) { throw problem }
+                if bodyTooLarge { throw APIError.payloadTooLarge(bytesMax: AppRequestContext.requestBodyBytesMax) }
                 deduct = try endpoint.decode(body)
             } catch {
                 endpoint.recordInvalid(started: started)
@@ -99,11 +93,8 @@ struct DeductFastPath: Sendable {
             let span = endpoint.startSpan(deduct)
             ServiceContext.withValue(span.context) {
                 store.deduct(deduct) { result in
-                    if eventLoop.inEventLoop {
-                        finish(endpoint.finish(result, of: deduct, span: span, started: started))
-                    } else {
-                        eventLoop.execute { finish(endpoint.finish(result, of: deduct, span: span, started: started)) }
-                    }
+                    let deliver = { finish(endpoint.finish(result, of: deduct, span: span, started: started)) }
+                    if eventLoop.inEventLoop { deliver() } else { eventLoop.execute(deliver) }
                 }
             }
         }
@@ -124,18 +115,7 @@ struct DeductFastPath: Sendable {
     private func apiError(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
         logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-        return APIError(.internalServerError, code: "internal_error", message: "internal error")
-    }
-
-    /// The router's check of the content type, done before the body is read.
-    private static func contentTypeProblem(_ head: HTTPRequest) -> APIError? {
-        let contentType = head.headerFields[.contentType] ?? ""
-        guard !contentType.lowercased().hasPrefix("application/json") else { return nil }
-        return APIError(
-            .unsupportedMediaType,
-            code: "unsupported_media_type",
-            message: "Content-Type must be application/json, got '\(contentType)'"
-        )
+        return APIError.internal
     }
 
     /// The service context with the request's W3C baggage, as `BaggageMiddleware` builds it; nil without one.
@@ -150,8 +130,8 @@ struct DeductFastPath: Sendable {
     /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
     private func startServerSpan(_ head: HTTPRequest) -> any Span {
         var context = baggageContext(head) ?? .topLevel
-        tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
-        let span = tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server)
+        endpoint.tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
+        let span = endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server)
         if span.isRecording {
             let path = head.path ?? ""
             let query = path.firstIndex(of: "?")

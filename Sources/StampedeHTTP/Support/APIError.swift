@@ -20,6 +20,24 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.badRequest, code: "invalid_request", message: message, field: field)
     }
 
+    /// A body that is not JSON; nil when `contentType` says it is.
+    static func unsupportedMediaType(_ contentType: String?) -> APIError? {
+        let contentType = contentType ?? ""
+        guard !contentType.lowercased().hasPrefix("application/json") else { return nil }
+        return APIError(
+            .unsupportedMediaType,
+            code: "unsupported_media_type",
+            message: "Content-Type must be application/json, got '\(contentType)'"
+        )
+    }
+
+    static func payloadTooLarge(bytesMax: Int) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large", message: "request body is larger than \(bytesMax) bytes")
+    }
+
+    /// What a client sees of an unexpected failure; the failure itself goes to the log.
+    static let `internal` = APIError(.internalServerError, code: "internal_error", message: "internal error")
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         json.response(status: status)
     }

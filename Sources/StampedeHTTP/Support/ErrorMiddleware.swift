@@ -18,11 +18,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch is NIOTooManyBytesError {
-            return try APIError(
-                .contentTooLarge,
-                code: "payload_too_large",
-                message: "request body is larger than \(context.maxUploadSize) bytes"
-            ).response(from: request, context: context)
+            return try APIError.payloadTooLarge(bytesMax: context.maxUploadSize).response(
+                from: request,
+                context: context
+            )
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_error"
             let message =
@@ -35,8 +34,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return try APIError(.internalServerError, code: "internal_error", message: "internal error")
-                .response(from: request, context: context)
+            return try APIError.internal.response(from: request, context: context)
         }
     }
 }

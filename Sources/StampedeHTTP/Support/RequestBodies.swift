@@ -56,14 +56,7 @@ enum RequestBody {
 
     /// Checks the content type and reads the whole body, up to the context's limit.
     static func collect(_ request: Request, context: some RequestContext) async throws -> ByteBuffer {
-        let contentType = request.headers[.contentType] ?? ""
-        guard contentType.lowercased().hasPrefix("application/json") else {
-            throw APIError(
-                .unsupportedMediaType,
-                code: "unsupported_media_type",
-                message: "Content-Type must be application/json, got '\(contentType)'"
-            )
-        }
+        if let problem = APIError.unsupportedMediaType(request.headers[.contentType]) { throw problem }
         return try await request.body.collect(upTo: context.maxUploadSize)
     }
 
