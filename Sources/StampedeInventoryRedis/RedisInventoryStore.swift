@@ -464,7 +464,7 @@ struct DeductScriptCall: Sendable {
             let now = soldOut.isEnabled ? InventoryClock.monotonicNanoseconds() : 0
             var outcomes: [DeductOutcome] = []
             outcomes.reserveCapacity(requests.count)
-            for (index, request) in requests.enumerated() {
+            for index in requests.indices {
                 guard let raw = values[index * 3].int64, let code = DeductCode(rawValue: UInt8(clamping: raw)),
                     let stock = values[index * 3 + 1].int64, let replayed = values[index * 3 + 2].int64
                 else { throw RedisError(.unexpectedReply, "deduct script: \(reply)") }

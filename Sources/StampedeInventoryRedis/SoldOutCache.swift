@@ -5,13 +5,15 @@ import Synchronization
 /// answered without touching Redis (seed 001 §5). It only ever answers "sold out", never "success".
 ///
 /// A retry of an order that succeeded must still get its original answer, not "sold out": this instance
-/// remembers the order ids it acknowledged most recently (bounded) and lets those through to Redis.
+/// remembers the order ids it acknowledged most recently (bounded) and lets those through to Redis. It keeps their
+/// hashes, not the ids: a collision only sends an order to Redis that the cache could have answered.
 final class SoldOutCache: Sendable {
     private struct State {
         /// SKU → monotonic nanoseconds until which it counts as sold out.
         var soldOutUntil: [String: Int64] = [:]
-        var acknowledged: Set<String> = []
-        var acknowledgedOrder: [String] = []
+        /// Hashes of the order ids acknowledged most recently, and the same in the order they came.
+        var acknowledged: Set<Int> = []
+        var acknowledgedOrder: [Int] = []
         var acknowledgedNext = 0
     }
 
@@ -42,7 +44,7 @@ final class SoldOutCache: Sendable {
                 armed.store(state.soldOutUntil.count, ordering: .relaxed)
                 return false
             }
-            return !state.acknowledged.contains(orderID)
+            return !state.acknowledged.contains(orderID.hashValue)
         }
     }
 
@@ -51,7 +53,7 @@ final class SoldOutCache: Sendable {
         guard isEnabled else { return }
         state.withLock { state in
             for (request, outcome) in zip(requests, outcomes) {
-                if outcome.code == .success { remember(request.orderID, in: &state) }
+                if outcome.code == .success { remember(request.orderID.hashValue, in: &state) }
                 let sawZero = (outcome.code == .success && !outcome.replayed) || outcome.code == .insufficientStock
                 if sawZero && outcome.stock == 0 { arm(request.sku, until: now + ttlNanoseconds, now: now, in: &state) }
             }
@@ -59,13 +61,13 @@ final class SoldOutCache: Sendable {
         }
     }
 
-    private func remember(_ orderID: String, in state: inout State) {
-        guard state.acknowledged.insert(orderID).inserted else { return }
+    private func remember(_ order: Int, in state: inout State) {
+        guard state.acknowledged.insert(order).inserted else { return }
         if state.acknowledgedOrder.count < acknowledgedMax {
-            state.acknowledgedOrder.append(orderID)
+            state.acknowledgedOrder.append(order)
         } else {
             state.acknowledged.remove(state.acknowledgedOrder[state.acknowledgedNext])
-            state.acknowledgedOrder[state.acknowledgedNext] = orderID
+            state.acknowledgedOrder[state.acknowledgedNext] = order
             state.acknowledgedNext = (state.acknowledgedNext + 1) % acknowledgedMax
         }
     }

@@ -185,6 +185,38 @@ enum RawHTTP {
     }
 
     static let getItem = "GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\n\r\n"
+
+    /// Writes `pieces` one after the other, `pause` apart, on a thread of its own, then reads one answer, or none
+    /// when `readAnswer` is false (the socket is closed after the last piece).
+    static func slowExchange(port: Int, _ pieces: [String], pause: Duration, readAnswer: Bool) async throws -> Answer? {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        guard let fd = LoopbackSocket.connect(port: port, receiveTimeoutSeconds: 10) else {
+                            throw RawHTTPError.connectFailed
+                        }
+                        defer { close(fd) }
+                        for (index, piece) in pieces.enumerated() {
+                            if index > 0 { Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18) }
+                            let bytes = Array(piece.utf8)
+                            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                            guard count == bytes.count else { throw RawHTTPError.sendFailed }
+                        }
+                        guard readAnswer else { return nil }
+                        var received: [UInt8] = []
+                        var buffer = [UInt8](repeating: 0, count: 65536)
+                        while true {
+                            if let (answer, _) = parse(received) { return answer }
+                            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                            guard count > 0 else { throw RawHTTPError.timedOut(answers: 0) }
+                            received.append(contentsOf: buffer[..<count])
+                        }
+                    }
+                )
+            }.start()
+        }
+    }
 }
 
 enum RawHTTPError: Error {
@@ -411,6 +443,53 @@ struct DeductFastPathTests {
                 try server.app.metrics.expectCounter("inventory.deduct.total", [("result", "invalid_request")])
                     .totalValue == 1
             )
+        }
+    }
+
+    @Test func aDeductIsTimedFromItsHeadAndOneCutOffMidBodyIsNoLongerActive() async throws {
+        try await FastPathApp.run(fastPath: true) { server, client in
+            let port = try #require(client.port)
+            let request = RawHTTP.deduct(user: "a", order: "slow1")
+            let split = try #require(request.range(of: "\r\n\r\n")).upperBound
+            // The body comes 300 ms after the head: the server span and the request duration include the wait (less
+            // the head's own trip),
+            // as the router's middleware, which starts before the body is read, counts it.
+            let answer = try await RawHTTP.slowExchange(
+                port: port,
+                [String(request[..<split]), String(request[split...])],
+                pause: .milliseconds(300),
+                readAnswer: true
+            )
+            #expect(answer?.status == 200)
+            let span = try #require(server.app.tracer.finishedSpans.first { $0.kind == .server })
+            let spanNanoseconds = span.endInstant.nanosecondsSinceEpoch - span.startInstant.nanosecondsSinceEpoch
+            #expect(spanNanoseconds >= 250_000_000)
+            let labels = [
+                ("http.route", "/api/v1/inventory/deduct"), ("http.request.method", "POST"),
+                ("http.response.status_code", "200"),
+            ]
+            let timer = try server.httpMetrics.expectTimer("http.server.request.duration", labels)
+            #expect(timer.values.first.map { $0 >= 250_000_000 } == true)
+
+            // A head and half a body, then the client goes away: counted active at its head, then no longer.
+            _ = try await RawHTTP.slowExchange(
+                port: port,
+                [String(request[..<split]), "{\"sku\":"],
+                pause: .milliseconds(50),
+                readAnswer: false
+            )
+            let active = try server.httpMetrics.expectMeter(
+                "http.server.active_requests",
+                [("http.request.method", "POST")]
+            )
+            var waited = 0
+            while active.lastValue != 0 && waited < 100 {
+                try await Task.sleep(for: .milliseconds(20))
+                waited += 1
+            }
+            #expect(active.lastValue == 0)
+            #expect(active.values.contains(1), "the cut-off request was active once its head came")
+            #expect(server.fastPathAnswers(200) == 1)
         }
     }
 }

@@ -31,6 +31,22 @@ struct DeductFastPath: Sendable {
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
     }
 
+    /// When a request's head arrived, on both clocks: its duration and its server span start there, as the
+    /// router's middleware starts them before the body is read.
+    struct Start: Sendable {
+        var monotonicNanoseconds: Int64
+        var wall: DefaultTracerClock.Instant
+    }
+
+    /// Called when a deduct's head arrives: the request counts as active from here.
+    func start() -> Start {
+        routeMetrics.requestStarted()
+        return Start(monotonicNanoseconds: InventoryClock.monotonicNanoseconds(), wall: DefaultTracerClock.now)
+    }
+
+    /// A deduct whose connection went away before its body was complete: no longer active, never answered.
+    func abandoned() { routeMetrics.requestAbandoned() }
+
     /// One request, collected: answers through `respond` exactly once, on `eventLoop` (the connection's).
     ///
     /// The store's callback hops to the connection's loop before any of the answer's work (span, metrics,
@@ -39,12 +55,12 @@ struct DeductFastPath: Sendable {
         head: HTTPRequest,
         body: ByteBuffer,
         bodyTooLarge: Bool,
+        started start: Start,
         on eventLoop: any EventLoop,
         respond: @escaping @Sendable (HTTPResponse.Status, ByteBuffer) -> Void
     ) {
-        let started = InventoryClock.monotonicNanoseconds()
-        routeMetrics.requestStarted()
-        let serverSpan = tracingEnabled ? startServerSpan(head) : nil
+        let started = start.monotonicNanoseconds
+        let serverSpan = tracingEnabled ? startServerSpan(head, at: start.wall) : nil
         let finish: @Sendable (Result<DeductOutcome, any Error>) -> Void = { result in
             let status: HTTPResponse.Status
             let bytes: ByteBuffer
@@ -93,7 +109,9 @@ struct DeductFastPath: Sendable {
             let span = endpoint.startSpan(deduct)
             ServiceContext.withValue(span.context) {
                 store.deduct(deduct) { result in
-                    let deliver = { finish(endpoint.finish(result, of: deduct, span: span, started: started)) }
+                    let deliver: @Sendable () -> Void = {
+                        finish(endpoint.finish(result, of: deduct, span: span, started: started))
+                    }
                     if eventLoop.inEventLoop { deliver() } else { eventLoop.execute(deliver) }
                 }
             }
@@ -128,10 +146,10 @@ struct DeductFastPath: Sendable {
     }
 
     /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
-    private func startServerSpan(_ head: HTTPRequest) -> any Span {
+    private func startServerSpan(_ head: HTTPRequest, at instant: DefaultTracerClock.Instant) -> any Span {
         var context = baggageContext(head) ?? .topLevel
         endpoint.tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
-        let span = endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server)
+        let span = endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server, at: instant)
         if span.isRecording {
             let path = head.path ?? ""
             let query = path.firstIndex(of: "?")

@@ -22,8 +22,8 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         case idle
         /// A routed request's parts are passing through.
         case routing
-        /// A deduct's body is arriving.
-        case collecting(HTTPRequest, ByteBuffer, tooLarge: Bool)
+        /// A deduct's body is arriving; the request's clocks started with its head.
+        case collecting(HTTPRequest, ByteBuffer, tooLarge: Bool, started: DeductFastPath.Start)
         /// A deduct waits for the store; `close` when its request asked to close the connection.
         case answering(close: Bool)
         /// The connection closes after an answer; what still arrives is dropped.
@@ -65,7 +65,11 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A deduct whose body never came in full was counted as active at its head.
+        if case .collecting = state { path.abandoned() }
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
@@ -131,7 +135,12 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         switch state {
         case .idle:
             if case .head(let head) = part, routedInProgress == 0, DeductFastPath.handles(head) {
-                state = .collecting(head, context.channel.allocator.buffer(capacity: 0), tooLarge: false)
+                state = .collecting(
+                    head,
+                    context.channel.allocator.buffer(capacity: 0),
+                    tooLarge: false,
+                    started: path.start()
+                )
                 return
             }
             if case .head = part {
@@ -142,7 +151,7 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .routing:
             if case .end = part { state = .idle }
             context.fireChannelRead(wrapInboundOut(part))
-        case .collecting(let head, var body, let tooLarge):
+        case .collecting(let head, var body, let tooLarge, let started):
             switch part {
             case .head:
                 // The HTTP decoder never starts a request before the previous one ended.
@@ -151,9 +160,9 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
                 state = .idle  // drop the reference to `body` so the append does not copy it
                 let fits = !tooLarge && body.readableBytes + chunk.readableBytes <= bodyBytesMax
                 if fits { body.writeBuffer(&chunk) }
-                state = .collecting(head, body, tooLarge: !fits)
+                state = .collecting(head, body, tooLarge: !fits, started: started)
             case .end:
-                answer(head, body: body, tooLarge: tooLarge, context: context)
+                answer(head, body: body, tooLarge: tooLarge, started: started, context: context)
             }
         case .answering:
             preconditionFailure("parts read while answering are held")
@@ -162,12 +171,20 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    private func answer(_ head: HTTPRequest, body: ByteBuffer, tooLarge: Bool, context: ChannelHandlerContext) {
+    private func answer(
+        _ head: HTTPRequest,
+        body: ByteBuffer,
+        tooLarge: Bool,
+        started: DeductFastPath.Start,
+        context: ChannelHandlerContext
+    ) {
         let close = head.headerFields[.connection]?.lowercased() == "close"
         state = .answering(close: close)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         answeringInline = true
-        path.answer(head: head, body: body, bodyTooLarge: tooLarge, on: context.eventLoop) { status, bytes in
+        path.answer(head: head, body: body, bodyTooLarge: tooLarge, started: started, on: context.eventLoop) {
+            status,
+            bytes in
             loopBound.value.write(status, bytes)
         }
         answeringInline = false

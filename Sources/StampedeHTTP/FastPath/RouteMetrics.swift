@@ -38,6 +38,9 @@ final class RouteMetrics: Sendable {
         activeRequests.decrement()
     }
 
+    /// A request that ended without an answer (its connection closed mid-body).
+    func requestAbandoned() { activeRequests.decrement() }
+
     /// An error answer (the router's middleware sees these thrown): counted as a request and as an error, not timed.
     func failed(status: HTTPResponse.Status) {
         let metrics = self.metrics(status.code)
