@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What Redis's fsync policy costs Redis mode: two redis-servers, `appendfsync always` and `everysec`, each behind
+# its own `stampede serve --redis`, deducts in alternating rounds at the same concurrency, in one run.
+# Usage: bench/redis-fsync.sh [rounds] [seconds] [connections]   (needs wrk, redis-server, redis-tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${1:-4}"
+duration="${2:-8}"
+connections="${3:-64}"
+redis_port="${BENCH_REDIS_PORT:-16396}"
+base_port="${BENCH_PORT:-18120}"
+work="$(mktemp -d)"
+
+swift build -c release --product stampede >/dev/null
+bin="$(swift build -c release --show-bin-path)/stampede"
+policies=(always everysec)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for index in "${!policies[@]}"; do
+  mkdir "$work/$index"
+  redis-server --port $((redis_port + index)) --bind 127.0.0.1 --dir "$work/$index" --save '' --appendonly yes \
+    --appendfsync "${policies[$index]}" --daemonize no --loglevel warning >"$work/redis$index.log" 2>&1 &
+  pids+=($!)
+done
+sleep 0.5
+for index in "${!policies[@]}"; do
+  "$bin" serve --port $((base_port + index)) --redis "redis://127.0.0.1:$((redis_port + index))/0" \
+    --log-level warning >"$work/serve$index.log" 2>&1 &
+  pids+=($!)
+done
+for index in "${!policies[@]}"; do
+  port=$((base_port + index))
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
+    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+done
+# Script calls Redis has run so far; deducts per call tells how many deducts each pass of Redis's loop covered.
+evalsha_calls() {
+  redis-cli -p "$1" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
+}
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
+echo "$(redis-server --version | cut -d' ' -f1-3), $rounds rounds of ${duration}s, c$connections, wrk -t2"
+for round in $(seq "$rounds"); do
+  for index in "${!policies[@]}"; do
+    before=$(evalsha_calls $((redis_port + index)))
+    out=$(wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
+      "http://127.0.0.1:$((base_port + index))/api/v1/inventory/deduct" | grep STAT)
+    calls=$(($(evalsha_calls $((redis_port + index))) - before))
+    requests=$(echo "$out" | grep -o 'requests=[0-9]*' | cut -d= -f2)
+    rps=$(echo "$out" | grep -o 'rps=[0-9]*' | cut -d= -f2)
+    p99=$(echo "$out" | grep -o 'p99_ms=[0-9.]*' | cut -d= -f2)
+    echo "round $round appendfsync ${policies[$index]}: rps=$rps p99_ms=$p99 deducts_per_call=$(
+      awk -v r="$requests" -v c="$calls" 'BEGIN {printf "%.1f", (c > 0 ? r / c : 0)}')"
+  done
+done
