@@ -6,8 +6,9 @@ import Synchronization
 
 /// The ledger queue in Redis mode: the `{p}ledger` stream, read through the consumer group `ledger`.
 ///
-/// The deduct, put and release scripts append entries atomically with the change. A worker reads new entries
-/// with `XREADGROUP`; on start, and after a failed read, it first takes back its own unacknowledged ones
+/// The deduct, put and release scripts append entries atomically with the change. A worker waits for new entries
+/// with `XREADGROUP … BLOCK` on a connection of its own (a blocking command would hold up everything pipelined
+/// behind it on a pool connection), so an entry is read as soon as it is written; on start, and after a failed read, it first takes back its own unacknowledged ones
 /// (`XREADGROUP … 0`: a read whose reply was lost still delivered its entries), and it
 /// periodically claims entries another worker left pending longer than `claimIdle` (`XAUTOCLAIM`), so a worker
 /// killed mid-batch loses nothing. Acknowledged entries are deleted (`XACK` + `XDEL` in one script), so the
@@ -45,6 +46,8 @@ public final class RedisLedgerQueue: LedgerQueue {
         var lastClaim: ContinuousClock.Instant?
         /// Where the next `XAUTOCLAIM` continues its scan of the pending entries; "0-0" starts a new scan.
         var claimCursor = "0-0"
+        /// The connection blocking reads wait on, once opened.
+        var blocking: RedisConnection?
     }
 
     private let client: RedisClient
@@ -120,14 +123,63 @@ public final class RedisLedgerQueue: LedgerQueue {
                 return try await decode(claimed.entries)
             }
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now + wait
-        while true {
-            let fresh = try await client.xreadgroup(stream, group: group, consumer: configuration.consumer, count: max)
-            if !fresh.isEmpty { return try await decode(fresh) }
-            if clock.now >= deadline { return [] }
-            try await Task.sleep(for: .milliseconds(20))
+        let waitMilliseconds = Int(wait / .milliseconds(1))
+        guard waitMilliseconds > 0 else {
+            return try await decode(
+                client.xreadgroup(stream, group: group, consumer: configuration.consumer, count: max)
+            )
         }
+        // Within the command timeout, which also guards the blocking connection.
+        let timeoutMilliseconds = Int(client.configuration.commandTimeout / .milliseconds(1))
+        let block = Swift.max(1, Swift.min(waitMilliseconds, timeoutMilliseconds / 2))
+        let connection = try await blockingConnection()
+        let fresh: [RedisStreamEntry]
+        do {
+            // Cancelling closes the connection, which ends the wait at once.
+            fresh = try await withTaskCancellationHandler {
+                try await connection.xreadgroup(
+                    stream,
+                    group: group,
+                    consumer: configuration.consumer,
+                    count: max,
+                    blockMilliseconds: block
+                )
+            } onCancel: {
+                Task { await connection.close() }
+            }
+        } catch {
+            // Broken, timed out or cancelled: the next read opens a new connection.
+            await dropBlocking(connection)
+            throw error
+        }
+        return try await decode(fresh)
+    }
+
+    private func blockingConnection() async throws(RedisError) -> RedisConnection {
+        if let connection = state.withLock({ $0.blocking }), connection.isActive { return connection }
+        let connection = try await client.makeDedicatedConnection()
+        let previous = state.withLock { state in
+            defer { state.blocking = connection }
+            return state.blocking
+        }
+        await previous?.close()
+        return connection
+    }
+
+    private func dropBlocking(_ connection: RedisConnection) async {
+        state.withLock { state in
+            if state.blocking === connection { state.blocking = nil }
+        }
+        await connection.close()
+    }
+
+    /// Closes the connection blocking reads wait on; the next read opens another.
+    public func close() async {
+        let connection = state.withLock { state in
+            defer { state.blocking = nil }
+            return state.blocking
+        }
+        await connection?.close()
     }
 
     public func acknowledge(_ entries: [LedgerEntry]) async throws {

@@ -88,6 +88,7 @@ public final class LedgerWorker: Sendable {
             await moveEntries()
             group.cancelAll()
         }
+        await queue.close()
     }
 
     /// Publishes depth until cancelled.

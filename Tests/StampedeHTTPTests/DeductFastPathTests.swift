@@ -186,9 +186,15 @@ enum RawHTTP {
 
     static let getItem = "GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\n\r\n"
 
-    /// Writes `pieces` one after the other, `pause` apart, on a thread of its own, then reads one answer, or none
-    /// when `readAnswer` is false (the socket is closed after the last piece).
-    static func slowExchange(port: Int, _ pieces: [String], pause: Duration, readAnswer: Bool) async throws -> Answer? {
+    /// Writes `pieces` one after the other on a thread of its own, running `between` (on that thread) before each
+    /// piece after the first, then reads one answer, or none when `readAnswer` is false (the socket is closed after
+    /// the last piece).
+    static func slowExchange(
+        port: Int,
+        _ pieces: [String],
+        between: @escaping @Sendable () -> Void,
+        readAnswer: Bool
+    ) async throws -> Answer? {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(
@@ -198,7 +204,7 @@ enum RawHTTP {
                         }
                         defer { close(fd) }
                         for (index, piece) in pieces.enumerated() {
-                            if index > 0 { Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18) }
+                            if index > 0 { between() }
                             let bytes = Array(piece.utf8)
                             let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
                             guard count == bytes.count else { throw RawHTTPError.sendFailed }
@@ -451,31 +457,45 @@ struct DeductFastPathTests {
             let port = try #require(client.port)
             let request = RawHTTP.deduct(user: "a", order: "slow1")
             let split = try #require(request.range(of: "\r\n\r\n")).upperBound
-            // The body comes 300 ms after the head: the server span and the request duration include the wait (less
-            // the head's own trip),
-            // as the router's middleware, which starts before the body is read, counts it.
+            let metrics = server.httpMetrics
+            /// Waits (on the client's thread) until the server counts the request active, i.e. has its head.
+            @Sendable func waitForHead() {
+                for _ in 0..<500 {
+                    let active = try? metrics.expectMeter(
+                        "http.server.active_requests",
+                        [("http.request.method", "POST")]
+                    )
+                    if active?.lastValue == 1 { return }
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
+            }
+            // The body comes 300 ms after the server has the head: the server span and the request duration
+            // include the wait, as the router's middleware, which starts before the body is read, counts it.
             let answer = try await RawHTTP.slowExchange(
                 port: port,
                 [String(request[..<split]), String(request[split...])],
-                pause: .milliseconds(300),
+                between: {
+                    waitForHead()
+                    Thread.sleep(forTimeInterval: 0.3)
+                },
                 readAnswer: true
             )
             #expect(answer?.status == 200)
             let span = try #require(server.app.tracer.finishedSpans.first { $0.kind == .server })
             let spanNanoseconds = span.endInstant.nanosecondsSinceEpoch - span.startInstant.nanosecondsSinceEpoch
-            #expect(spanNanoseconds >= 250_000_000)
+            #expect(spanNanoseconds >= 300_000_000)
             let labels = [
                 ("http.route", "/api/v1/inventory/deduct"), ("http.request.method", "POST"),
                 ("http.response.status_code", "200"),
             ]
             let timer = try server.httpMetrics.expectTimer("http.server.request.duration", labels)
-            #expect(timer.values.first.map { $0 >= 250_000_000 } == true)
+            #expect(timer.values.first.map { $0 >= 300_000_000 } == true)
 
             // A head and half a body, then the client goes away: counted active at its head, then no longer.
             _ = try await RawHTTP.slowExchange(
                 port: port,
                 [String(request[..<split]), "{\"sku\":"],
-                pause: .milliseconds(50),
+                between: waitForHead,
                 readAnswer: false
             )
             let active = try server.httpMetrics.expectMeter(

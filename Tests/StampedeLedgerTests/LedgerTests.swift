@@ -303,6 +303,57 @@ struct LedgerTests {
         await redis.stop()
     }
 
+    @Test func anIdleRedisQueueWaitsOnOneBlockingReadThatEndsWhenAnEntryComesOrTheReadIsCancelled() async throws {
+        let redis = try await RedisServerProcess.start()
+        var configuration = try RedisConfiguration(url: redis.url)
+        configuration.commandTimeout = .seconds(20)
+        let client = try RedisClient(configuration: configuration, logger: Self.logger)
+        let store = RedisInventoryStore(
+            client: client,
+            configuration: .init(soldOutCacheTTL: .zero, ledgerBacklogMax: 1000),
+            logger: Self.logger
+        )
+        _ = try await store.putItem(sku: "A", config: ItemConfig(stock: 100, rateWindowMilliseconds: 0))
+        let ledgerQueue = queue(client)
+        try await ledgerQueue.acknowledge(try await ledgerQueue.next(max: 100, wait: .zero))
+        func reads() async throws -> Int {
+            let info = try await client.send(RedisCommand("INFO", ["commandstats"])).string ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_xreadgroup:") }
+            let calls = line?.split(separator: ",").first?.split(separator: "=").last
+            return try #require(calls.flatMap { Int($0) })
+        }
+
+        // Nothing comes for 600 ms: one read waits the whole time (polling would have sent dozens).
+        let before = try await reads()
+        #expect(try await ledgerQueue.next(max: 100, wait: .milliseconds(600)).isEmpty)
+        #expect(try await reads() - before == 1)
+
+        // A sale made while a read waits ends that read, with the sale, long before its wait.
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let waiting = ledgerQueue.next(max: 100, wait: .seconds(8))
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "b1", amount: 1))
+        let entries = try await waiting
+        #expect(entries.count == 1)
+        #expect(clock.now - started < .seconds(4))
+        try await ledgerQueue.acknowledge(entries)
+
+        // Cancelling a waiting read ends it at once, and the next read opens a new connection.
+        let cancelled = Task { try await ledgerQueue.next(max: 100, wait: .seconds(8)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let cancelledAt = clock.now
+        cancelled.cancel()
+        _ = await cancelled.result
+        #expect(clock.now - cancelledAt < .seconds(4))
+        _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "b2", amount: 1))
+        let next = try await ledgerQueue.next(max: 100, wait: .seconds(2))
+        #expect(next.count == 1)
+        await ledgerQueue.close()
+        await client.shutdown()
+        await redis.stop()
+    }
+
     @Test func entriesOfAWorkerThatDiedAreClaimedByAnother() async throws {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis)

@@ -40,8 +40,9 @@ struct DeductFastPath: Sendable {
 
     /// Called when a deduct's head arrives: the request counts as active from here.
     func start() -> Start {
+        let start = Start(monotonicNanoseconds: InventoryClock.monotonicNanoseconds(), wall: DefaultTracerClock.now)
         routeMetrics.requestStarted()
-        return Start(monotonicNanoseconds: InventoryClock.monotonicNanoseconds(), wall: DefaultTracerClock.now)
+        return start
     }
 
     /// A deduct whose connection went away before its body was complete: no longer active, never answered.

@@ -13,6 +13,12 @@ public protocol LedgerQueue: Sendable {
     func deadLetter(_ entry: LedgerEntry, reason: String) async throws
     /// How far behind the ledger is.
     func depth() async throws -> LedgerQueueDepth
+    /// Lets go of what reads hold between calls (a connection); a later read takes it again.
+    func close() async
+}
+
+extension LedgerQueue {
+    public func close() async {}
 }
 
 /// Entries in the queue (delivered or not) and how old the oldest is.
