@@ -3,6 +3,7 @@
 # Usage: bench/redis-calls.sh [duration_seconds] [connections]   (needs wrk, redis-server, redis-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/redis-lib.sh
 duration="${1:-15}"
 connections="${2:-64}"
 redis_port="${BENCH_REDIS_PORT:-16398}"
@@ -24,19 +25,14 @@ for index in "${!calls_list[@]}"; do
 done
 for index in "${!calls_list[@]}"; do
   port=$((base_port + index))
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
-    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+  ready_with_hot_sku "$port"
 done
-evalsha_calls() {
-  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
-}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "duration ${duration}s, c$connections, wrk -t2"
 for index in "${!calls_list[@]}"; do
-  before=$(evalsha_calls)
+  before=$(evalsha_calls "$redis_port")
   echo "== coalesced calls ${calls_list[$index]}"
   wrk -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
     "http://127.0.0.1:$((base_port + index))/api/v1/inventory/deduct" | grep STAT
-  echo "EVALSHA calls=$(( $(evalsha_calls) - before ))"
+  echo "EVALSHA calls=$(( $(evalsha_calls "$redis_port") - before ))"
 done

@@ -4,6 +4,7 @@
 # Usage: bench/redis-fsync.sh [rounds] [seconds] [connections]   (needs wrk, redis-server, redis-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/redis-lib.sh
 rounds="${1:-4}"
 duration="${2:-8}"
 connections="${3:-64}"
@@ -30,14 +31,8 @@ for index in "${!policies[@]}"; do
 done
 for index in "${!policies[@]}"; do
   port=$((base_port + index))
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
-    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+  ready_with_hot_sku "$port"
 done
-# Script calls Redis has run so far; deducts per call tells how many deducts each pass of Redis's loop covered.
-evalsha_calls() {
-  redis-cli -p "$1" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
-}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "$(redis-server --version | cut -d' ' -f1-3), $rounds rounds of ${duration}s, c$connections, wrk -t2"
 for round in $(seq "$rounds"); do

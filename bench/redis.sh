@@ -10,6 +10,7 @@
 # Redis runs with appendonly yes, appendfsync always (no acknowledged sale lost on a crash) for 2, 3 and 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/redis-lib.sh
 duration="${1:-15}"
 connections="${2:-64}"
 redis_port="${BENCH_REDIS_PORT:-16399}"
@@ -33,23 +34,18 @@ server_embedded=$!
 server_routed=$!
 trap 'kill $server_redis $server_embedded $server_routed $redis 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for port in "$redis_http" "$embedded_http" "$routed_http"; do
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
-    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
+  ready_with_hot_sku "$port"
 done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$redis/stat"; }
 commands() { redis-cli -p "$redis_port" INFO stats | awk -F: '/^total_commands_processed/ {print $2}' | tr -d '\r'; }
-evalsha_calls() {
-  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
-}
 # Runs "$@" and prints Redis's CPU use (% of one core), its commands/s (commands run inside scripts count)
 # and its EVALSHA calls/s over the run.
 with_redis_usage() {
   local ticks0 cmds0 calls0 start end ticks1 cmds1 calls1
-  ticks0=$(cpu_ticks); cmds0=$(commands); calls0=$(evalsha_calls); start=$(date +%s.%N)
+  ticks0=$(cpu_ticks); cmds0=$(commands); calls0=$(evalsha_calls "$redis_port"); start=$(date +%s.%N)
   "$@"
-  end=$(date +%s.%N); ticks1=$(cpu_ticks); cmds1=$(commands); calls1=$(evalsha_calls)
+  end=$(date +%s.%N); ticks1=$(cpu_ticks); cmds1=$(commands); calls1=$(evalsha_calls "$redis_port")
   awk -v t="$((ticks1 - ticks0))" -v c="$((cmds1 - cmds0))" -v k="$((calls1 - calls0))" -v s="$start" -v e="$end" \
     -v hz="$(getconf CLK_TCK)" 'BEGIN {
       printf "REDIS cpu_percent=%.0f commands_per_s=%.0f evalsha_per_s=%.0f\n", 100 * t / hz / (e - s), c / (e - s), k / (e - s)
