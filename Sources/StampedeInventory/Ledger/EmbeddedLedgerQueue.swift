@@ -68,7 +68,7 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         guard fd >= 0 else {
             throw SystemCallError(call: "open", path: deadLetterPath, errno: errno)
         }
-        defer { closeDescriptor(fd) }
+        defer { Glibc.close(fd) }
         let bytes = Array(line.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else {
@@ -107,9 +107,4 @@ enum JSONText {
         }
         return out + "\""
     }
-}
-
-/// The C library's `close`, which ``LedgerQueue/close()`` hides inside the type.
-private func closeDescriptor(_ fd: Int32) {
-    _ = close(fd)
 }
