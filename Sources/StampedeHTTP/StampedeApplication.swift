@@ -44,13 +44,14 @@ public struct AppDependencies: Sendable {
     }
 }
 
-/// Builds the router: JSON errors first, then HTTP metrics and tracing, then the routes.
+/// Builds the router: JSON errors first, then HTTP metrics and tracing, the log of unexpected errors, the routes.
 public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     if dependencies.propagatesBaggage { router.add(middleware: BaggageMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     if dependencies.tracingEnabled { router.add(middleware: TracingMiddleware()) }
+    router.add(middleware: UnexpectedErrorLogMiddleware())
     let store = dependencies.store
     HealthController(
         dependencyReady: { store.isReady },
@@ -111,6 +112,7 @@ public func buildWorkerApplication(
 ) -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: UnexpectedErrorLogMiddleware())
     HealthController(dependencyReady: isReady, readiness: readiness, prometheus: prometheus).addRoutes(to: router)
     return Application(
         router: router,

@@ -24,14 +24,23 @@ struct FastPathApp: Sendable {
     let fastPath: Bool
     let httpMetrics = TestMetrics()
 
+    /// A deduct of this order id fails with an error no layer maps (see ``OrderFailingStore``).
+    var failingOrder: String?
+    var logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
     init(fastPath: Bool, durability: Durability = .sync) throws {
         app = try TestApp(durability: durability)
         self.fastPath = fastPath
     }
 
     var application: some ApplicationProtocol {
+        let store: any InventoryStore = failingOrder.map { OrderFailingStore(base: app.store, order: $0) } ?? app.store
         var dependencies = AppDependencies(
-            store: app.store,
+            store: store,
             metrics: InventoryMetrics(factory: app.metrics),
             tracer: app.tracer,
             prometheus: nil,
@@ -39,8 +48,6 @@ struct FastPathApp: Sendable {
         )
         dependencies.deductFastPath = fastPath
         dependencies.httpMetricsFactory = httpMetrics
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
         return buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
     }
 
@@ -49,9 +56,14 @@ struct FastPathApp: Sendable {
         fastPath: Bool,
         stock: Int = 10,
         durability: Durability = .sync,
+        failingOrder: String? = nil,
+        logger: Logger? = nil,
         _ body: @escaping @Sendable (FastPathApp, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let server = try FastPathApp(fastPath: fastPath, durability: durability)
+        var configured = try FastPathApp(fastPath: fastPath, durability: durability)
+        configured.failingOrder = failingOrder
+        if let logger { configured.logger = logger }
+        let server = configured
         do {
             try await server.application.test(.live) { client in
                 let (status, _) = try await client.putItem(
@@ -230,6 +242,45 @@ enum RawHTTPError: Error {
     case sendFailed
     case timedOut(answers: Int)
     case notClosed
+}
+
+/// The embedded store, except that a deduct of `order` fails with an error no layer maps to an answer: what a bug
+/// looks like to the HTTP layer.
+struct OrderFailingStore: CallbackDeductStore {
+    struct Unexpected: Error {}
+
+    let base: EmbeddedInventoryStore
+    let order: String
+
+    var limits: InventoryLimits { base.limits }
+    var isReady: Bool { base.isReady }
+
+    func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome {
+        try await base.putItem(sku: sku, config: config)
+    }
+
+    func item(sku: String) async throws -> ItemSnapshot? { try await base.item(sku: sku) }
+
+    func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
+        if request.orderID == order { throw Unexpected() }
+        return try await base.deduct(request)
+    }
+
+    func deduct(_ request: DeductRequest, completion: @escaping @Sendable (Result<DeductOutcome, any Error>) -> Void) {
+        // Later and from elsewhere, as Redis answers: none of the request's context is current there.
+        if request.orderID == order { return Thread.detachNewThread { completion(.failure(Unexpected())) } }
+        base.deduct(request, completion: completion)
+    }
+
+    func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome] {
+        try await base.deductBatch(requests)
+    }
+
+    func release(orderID: String) async throws -> ReleaseOutcome { try await base.release(orderID: orderID) }
+
+    func log(orderID: String) async throws -> OrderRecord? { try await base.log(orderID: orderID) }
+
+    func items() async throws -> [ItemSnapshot] { try await base.items() }
 }
 
 @Suite("Deducts answered on the event loop")
@@ -449,6 +500,50 @@ struct DeductFastPathTests {
                 try server.app.metrics.expectCounter("inventory.deduct.total", [("result", "invalid_request")])
                     .totalValue == 1
             )
+        }
+    }
+
+    /// What the log says of an unexpected failure, on either path.
+    static func unexpectedFailureLog(fastPath: Bool) async throws -> [RecordingLogHandler.Records.Entry] {
+        let records = RecordingLogHandler.Records()
+        // As swift-otel's provider adds the trace of the current service context to every line; the baggage shows
+        // the line was logged in the request's context on the router's path too, whose tracing middleware uses the
+        // global tracer (not bootstrapped in tests).
+        let traceProvider = Logger.MetadataProvider {
+            var metadata: Logger.Metadata = [:]
+            if let span = ServiceContext.current?.inMemorySpanContext { metadata["trace_id"] = "\(span.traceID)" }
+            if let baggage = ServiceContext.current?.w3cBaggage { metadata["baggage"] = "\(baggage.headerValue)" }
+            return metadata
+        }
+        let logger = RecordingLogHandler.logger(records, level: .error, metadataProvider: traceProvider)
+        try await FastPathApp.run(fastPath: fastPath, failingOrder: "boom", logger: logger) { server, client in
+            let response = try await client.execute(
+                uri: "/api/v1/inventory/deduct",
+                method: .post,
+                headers: [
+                    .contentType: "application/json",
+                    HTTPField.Name(InMemoryTracer.traceIDKey)!: "trace-boom",
+                    HTTPField.Name(InMemoryTracer.spanIDKey)!: "caller",
+                    HTTPField.Name("baggage")!: "case=boom",
+                ],
+                body: ByteBuffer(string: #"{"sku":"HOT","user_id":"u1","order_id":"boom","amount":1}"#)
+            )
+            #expect(response.status == .internalServerError)
+            #expect(String(buffer: response.body).contains(#""code":"internal_error""#))
+            #expect((server.fastPathAnswers(500) > 0) == fastPath, "the path under test answered")
+        }
+        return records.entries(at: .error).filter { $0.message == "request failed" }
+    }
+
+    @Test func anUnexpectedFailureIsLoggedWithARequestIDInTheRequestsContextOnBothPaths() async throws {
+        for fastPath in [false, true] {
+            let logged = try await Self.unexpectedFailureLog(fastPath: fastPath)
+            #expect(logged.count == 1, "one line (fast path: \(fastPath))")
+            let metadata = try #require(logged.first?.metadata)
+            #expect(metadata["hb.request.id"] != nil, "a request id (fast path: \(fastPath))")
+            #expect(metadata["baggage"]?.description == "case=boom", "the request's context (fast path: \(fastPath))")
+            if fastPath { #expect(metadata["trace_id"]?.description == "trace-boom", "the caller's trace") }
+            #expect(metadata["error"]?.description.contains("Unexpected") == true)
         }
     }
 

@@ -1,30 +1,52 @@
 import Logging
 import Synchronization
 
-/// A log handler that keeps every message at or above its level, for tests that assert what was logged.
+/// A log handler that keeps every message at or above its level, with its metadata, for tests that assert what was
+/// logged.
 public struct RecordingLogHandler: LogHandler {
     public final class Records: Sendable {
-        private let entries = Mutex<[(Logger.Level, String)]>([])
+        public struct Entry: Sendable {
+            public var level: Logger.Level
+            public var message: String
+            /// The logger's, the metadata provider's and the call's metadata, merged in that order.
+            public var metadata: Logger.Metadata
+        }
+
+        private let entries = Mutex<[Entry]>([])
 
         public init() {}
 
         /// The messages logged at `level`.
         public func messages(at level: Logger.Level) -> [String] {
-            entries.withLock { $0.filter { $0.0 == level }.map(\.1) }
+            entries(at: level).map(\.message)
         }
 
-        func add(_ level: Logger.Level, _ message: String) {
-            entries.withLock { $0.append((level, message)) }
+        /// What was logged at `level`, in order.
+        public func entries(at level: Logger.Level) -> [Entry] {
+            entries.withLock { $0.filter { $0.level == level } }
+        }
+
+        func add(_ entry: Entry) {
+            entries.withLock { $0.append(entry) }
         }
     }
 
     public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
     private let records: Records
 
     /// A logger whose messages at `level` and above land in `records`.
-    public static func logger(_ records: Records, level: Logger.Level = .info) -> Logger {
-        Logger(label: "recorded") { _ in RecordingLogHandler(records: records, logLevel: level) }
+    public static func logger(
+        _ records: Records,
+        level: Logger.Level = .info,
+        metadataProvider: Logger.MetadataProvider? = nil
+    ) -> Logger {
+        Logger(label: "recorded") { _ in
+            var handler = RecordingLogHandler(records: records, logLevel: level)
+            handler.metadataProvider = metadataProvider
+            return handler
+        }
     }
 
     init(records: Records, logLevel: Logger.Level) {
@@ -38,6 +60,9 @@ public struct RecordingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        records.add(event.level, event.message.description)
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let own = event.metadata { merged.merge(own) { _, new in new } }
+        records.add(Records.Entry(level: event.level, message: event.message.description, metadata: merged))
     }
 }

@@ -62,6 +62,9 @@ struct DeductFastPath: Sendable {
     ) {
         let started = start.monotonicNanoseconds
         let serverSpan = tracingEnabled ? startServerSpan(head, at: start.wall) : nil
+        // Each request starts from a fresh context, as each routed one does in its own task: an answer given
+        // inline can start the next pipelined deduct inside this one's `withValue`.
+        let context = serverSpan?.context ?? baggageContext(head) ?? .topLevel
         let finish: @Sendable (Result<DeductOutcome, any Error>) -> Void = { result in
             let status: HTTPResponse.Status
             let bytes: ByteBuffer
@@ -78,7 +81,8 @@ struct DeductFastPath: Sendable {
                     serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
                 }
             case .failure(let error):
-                let apiError = self.apiError(error)
+                // In the request's context, as the router logs in the request's task: the log line carries its trace.
+                let apiError = ServiceContext.withValue(context) { self.apiError(error) }
                 status = apiError.status
                 bytes = apiError.json.byteBuffer
                 routeMetrics.failed(status: status)
@@ -92,9 +96,6 @@ struct DeductFastPath: Sendable {
             serverSpan?.end()
             respond(status, bytes)
         }
-        // Each request starts from a fresh context, as each routed one does in its own task: an answer given
-        // inline can start the next pipelined deduct inside this one's `withValue`.
-        let context = serverSpan?.context ?? baggageContext(head) ?? .topLevel
         ServiceContext.withValue(context) {
             let deduct: DeductRequest
             do {
@@ -133,7 +134,11 @@ struct DeductFastPath: Sendable {
 
     private func apiError(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
-        logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        // An id of its own, as the router gives every request's log lines.
+        logger.error(
+            "request failed",
+            metadata: ["error": "\(String(reflecting: error))", "hb.request.id": .stringConvertible(RequestID())]
+        )
         return APIError.internal
     }
 

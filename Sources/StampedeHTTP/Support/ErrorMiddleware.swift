@@ -4,9 +4,15 @@ import NIOCore
 
 /// Turns every error into a JSON answer, so no client ever gets an empty body or a dropped connection.
 ///
-/// Registered first, so it also sees what routing and the body limit throw.
+/// Registered first, so it also sees what routing and the body limit throw. An error it answers with 500 was
+/// logged by ``UnexpectedErrorLogMiddleware``, registered last, where the request's trace is still current.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
+
+    /// Whether `error` has no answer of its own: a bug, or a failure no layer mapped. It is answered with 500.
+    static func isUnexpected(_ error: any Error) -> Bool {
+        !(error is APIError || error is NIOTooManyBytesError || error is any HTTPResponseError)
+    }
 
     public func handle(
         _ request: Request,
@@ -33,8 +39,29 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIError(error.status, code: "http_error", message: error.status.reasonPhrase)
                 .response(from: request, context: context)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            assert(Self.isUnexpected(error), "every answered error is caught above")
             return try APIError.internal.response(from: request, context: context)
+        }
+    }
+}
+
+/// Logs an error ``ErrorMiddleware`` will answer with 500, then throws it on unchanged (so the tracing and metrics
+/// middlewares still record it). Registered last, inside tracing, so the log line carries the request's trace.
+public struct UnexpectedErrorLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if ErrorMiddleware<Context>.isUnexpected(error) {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            throw error
         }
     }
 }
