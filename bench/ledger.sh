@@ -12,6 +12,7 @@
 # Redis runs with appendonly yes, appendfsync always; PostgreSQL is a fresh cluster with default settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/redis-lib.sh
 duration="${1:-15}"
 connections="${2:-64}"
 redis_port="${BENCH_REDIS_PORT:-16398}"
@@ -36,8 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
+bin="$(release_stampede)"
 
 mkdir -p "$work/pg" && [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
 as_pg "$pgbin/initdb" -D "$work/pg/data" -U stampede --auth=trust --no-sync -E UTF8 >/dev/null
@@ -45,8 +45,7 @@ as_pg "$pgbin/pg_ctl" start -D "$work/pg/data" -w -l "$work/pg/log" \
   -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1" >/dev/null
 "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U stampede -d postgres -qc 'CREATE DATABASE stampede'
 psql_q() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U stampede -d stampede -Atc "$1"; }
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
-  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+start_aof_redis "$redis_port" "$work" always
 redis=$!
 
 start() {

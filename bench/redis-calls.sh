@@ -10,10 +10,8 @@ redis_port="${BENCH_REDIS_PORT:-16398}"
 base_port="${BENCH_PORT:-18110}"
 work="$(mktemp -d)"
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
-  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+bin="$(release_stampede)"
+start_aof_redis "$redis_port" "$work" always
 pids=($!)
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 sleep 0.5

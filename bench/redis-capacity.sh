@@ -9,15 +9,14 @@
 # Usage: bench/redis-capacity.sh [deducts_per_round] [connections]   (needs redis-server, redis-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/redis-lib.sh
 deducts="${1:-300000}"
 connections="${2:-64}"
 redis_port="${BENCH_REDIS_PORT:-16392}"
 work="$(mktemp -d)"
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
-  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+bin="$(release_stampede)"
+start_aof_redis "$redis_port" "$work" always
 redis=$!
 trap 'kill $redis 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do redis-cli -p "$redis_port" PING >/dev/null 2>&1 && break; sleep 0.1; done
@@ -26,8 +25,6 @@ redis-cli -p "$redis_port" HSET stampede:item:HOT stock 1000000000000 sold 0 win
 sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$("$bin" redis-script deduct)")
 [ "$sha" = "$("$bin" redis-script deduct --sha1)" ] || { echo "SCRIPT LOAD returned $sha" >&2; exit 1; }
 
-sold() { redis-cli -p "$redis_port" HGET stampede:item:HOT sold | tr -d '\r'; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$redis/stat"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "$(redis-server --version | cut -d' ' -f1-3), appendfsync always, $deducts deducts a round"
@@ -37,10 +34,10 @@ for shape in "1 $connections" "18 2" "60 2"; do
   calls=$((deducts / per_call))
   args=()
   for index in $(seq "$per_call"); do args+=(HOT "user-__rand_int__" "cap$index-__rand_int__" 1 ""); done
-  sold0=$(sold); ticks0=$(cpu_ticks); start=$(date +%s.%N)
+  sold0=$(sold_units "$redis_port"); ticks0=$(cpu_ticks "$redis"); start=$(date +%s.%N)
   redis-benchmark -p "$redis_port" -c "$clients" -n "$calls" -r 1000000000 -q \
     EVALSHA "$sha" 0 stampede: "$(date +%s)000" 1000000000000 0 "${args[@]}" >/dev/null
-  end=$(date +%s.%N); ticks1=$(cpu_ticks); sold1=$(sold)
+  end=$(date +%s.%N); ticks1=$(cpu_ticks "$redis"); sold1=$(sold_units "$redis_port")
   awk -v k="$per_call" -v c="$clients" -v n="$calls" -v s="$start" -v e="$end" -v t="$((ticks1 - ticks0))" \
     -v hz="$(getconf CLK_TCK)" -v u="$((sold1 - sold0))" -v base="$ceiling" 'BEGIN {
       rate = n * k / (e - s)

@@ -12,15 +12,13 @@ redis_port="${BENCH_REDIS_PORT:-16396}"
 base_port="${BENCH_PORT:-18120}"
 work="$(mktemp -d)"
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
+bin="$(release_stampede)"
 policies=(always everysec)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for index in "${!policies[@]}"; do
   mkdir "$work/$index"
-  redis-server --port $((redis_port + index)) --bind 127.0.0.1 --dir "$work/$index" --save '' --appendonly yes \
-    --appendfsync "${policies[$index]}" --daemonize no --loglevel warning >"$work/redis$index.log" 2>&1 &
+  start_aof_redis $((redis_port + index)) "$work/$index" "${policies[$index]}"
   pids+=($!)
 done
 sleep 0.5

@@ -13,3 +13,25 @@ ready_with_hot_sku() {
 evalsha_calls() {
   redis-cli -p "$1" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_evalsha/ {print $3; f=1} END {if (!f) print 0}'
 }
+
+# release_stampede: builds the release binary and prints its path.
+release_stampede() {
+  swift build -c release --product stampede >/dev/null && echo "$(swift build -c release --show-bin-path)/stampede"
+}
+
+# start_aof_redis PORT DIR POLICY: starts redis-server in the background on 127.0.0.1:PORT with its AOF on and
+# `appendfsync POLICY`, its files and log in DIR. Its pid is then in $!.
+start_aof_redis() {
+  redis-server --port "$1" --bind 127.0.0.1 --dir "$2" --save '' --appendonly yes --appendfsync "$3" \
+    --daemonize no --loglevel warning >"$2/redis.log" 2>&1 &
+}
+
+# sold_units REDIS_PORT: the units of the hot SKU sold so far, as Redis counts them.
+sold_units() {
+  redis-cli -p "$1" HGET stampede:item:HOT sold | tr -d '\r'
+}
+
+# cpu_ticks PID: the CPU time PID has used so far, in clock ticks.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}

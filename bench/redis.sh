@@ -19,11 +19,8 @@ embedded_http=$((redis_http + 1))
 routed_http=$((redis_http + 2))
 work="$(mktemp -d)"
 
-swift build -c release --product stampede >/dev/null
-bin="$(swift build -c release --show-bin-path)/stampede"
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly yes \
-  --appendfsync always --daemonize no --loglevel warning >"$work/redis.log" 2>&1 &
+bin="$(release_stampede)"
+start_aof_redis "$redis_port" "$work" always
 redis=$!
 "$bin" serve --port "$redis_http" --redis "redis://127.0.0.1:$redis_port/0" --log-level warning >"$work/a.log" 2>&1 &
 server_redis=$!
@@ -37,15 +34,14 @@ for port in "$redis_http" "$embedded_http" "$routed_http"; do
   ready_with_hot_sku "$port"
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$redis/stat"; }
 commands() { redis-cli -p "$redis_port" INFO stats | awk -F: '/^total_commands_processed/ {print $2}' | tr -d '\r'; }
 # Runs "$@" and prints Redis's CPU use (% of one core), its commands/s (commands run inside scripts count)
 # and its EVALSHA calls/s over the run.
 with_redis_usage() {
   local ticks0 cmds0 calls0 start end ticks1 cmds1 calls1
-  ticks0=$(cpu_ticks); cmds0=$(commands); calls0=$(evalsha_calls "$redis_port"); start=$(date +%s.%N)
+  ticks0=$(cpu_ticks "$redis"); cmds0=$(commands); calls0=$(evalsha_calls "$redis_port"); start=$(date +%s.%N)
   "$@"
-  end=$(date +%s.%N); ticks1=$(cpu_ticks); cmds1=$(commands); calls1=$(evalsha_calls "$redis_port")
+  end=$(date +%s.%N); ticks1=$(cpu_ticks "$redis"); cmds1=$(commands); calls1=$(evalsha_calls "$redis_port")
   awk -v t="$((ticks1 - ticks0))" -v c="$((cmds1 - cmds0))" -v k="$((calls1 - calls0))" -v s="$start" -v e="$end" \
     -v hz="$(getconf CLK_TCK)" 'BEGIN {
       printf "REDIS cpu_percent=%.0f commands_per_s=%.0f evalsha_per_s=%.0f\n", 100 * t / hz / (e - s), c / (e - s), k / (e - s)
@@ -71,14 +67,13 @@ echo "== redis-benchmark EVALSHA deduct script, unpipelined"
 sha=$("$bin" redis-script deduct --sha1)
 redis-cli -p "$redis_port" SCRIPT LOAD "$("$bin" redis-script deduct)" >/dev/null
 requests=$((duration * 40000))
-sold() { redis-cli -p "$redis_port" HGET stampede:item:HOT sold; }
-sold_before=$(sold)
+sold_before=$(sold_units "$redis_port")
 # ARGV as the server passes it: prefix, now, order records max, ledger backlog max (0: none), then one deduct
 # (sku, user id, order id, amount, traceparent '').
 with_redis_usage redis-benchmark -p "$redis_port" -c "$connections" -n "$requests" -r 1000000000 --csv \
   EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 0 HOT user-__rand_int__ bench-__rand_int__ 1 "" \
   | grep -E "EVALSHA|REDIS|rps" | sed 's/^/BENCH /'
-sold_by_script=$(($(sold) - sold_before))
+sold_by_script=$(($(sold_units "$redis_port") - sold_before))
 echo "BENCH units sold by the script: $sold_by_script of $requests calls"
 if [ "$sold_by_script" -lt $((requests * 99 / 100)) ]; then
   echo "redis-benchmark's calls did not deduct: the script's arguments no longer match (see above)" >&2

@@ -25,16 +25,16 @@ struct FastPathApp: Sendable {
     let httpMetrics = TestMetrics()
 
     /// A deduct of this order id fails with an error no layer maps (see ``OrderFailingStore``).
-    var failingOrder: String?
-    var logger: Logger = {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    let failingOrder: String?
+    let logger: Logger
 
-    init(fastPath: Bool, durability: Durability = .sync) throws {
+    init(fastPath: Bool, durability: Durability = .sync, failingOrder: String? = nil, logger: Logger? = nil) throws {
         app = try TestApp(durability: durability)
         self.fastPath = fastPath
+        self.failingOrder = failingOrder
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        self.logger = logger ?? quiet
     }
 
     var application: some ApplicationProtocol {
@@ -60,10 +60,12 @@ struct FastPathApp: Sendable {
         logger: Logger? = nil,
         _ body: @escaping @Sendable (FastPathApp, any TestClientProtocol) async throws -> Void
     ) async throws {
-        var configured = try FastPathApp(fastPath: fastPath, durability: durability)
-        configured.failingOrder = failingOrder
-        if let logger { configured.logger = logger }
-        let server = configured
+        let server = try FastPathApp(
+            fastPath: fastPath,
+            durability: durability,
+            failingOrder: failingOrder,
+            logger: logger
+        )
         do {
             try await server.application.test(.live) { client in
                 let (status, _) = try await client.putItem(

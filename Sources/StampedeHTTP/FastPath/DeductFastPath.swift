@@ -81,8 +81,7 @@ struct DeductFastPath: Sendable {
                     serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
                 }
             case .failure(let error):
-                // In the request's context, as the router logs in the request's task: the log line carries its trace.
-                let apiError = ServiceContext.withValue(context) { self.apiError(error) }
+                let apiError = self.apiError(error, context: context)
                 status = apiError.status
                 bytes = apiError.json.byteBuffer
                 routeMetrics.failed(status: status)
@@ -132,13 +131,16 @@ struct DeductFastPath: Sendable {
         return fields
     }
 
-    private func apiError(_ error: any Error) -> APIError {
+    /// The answer to a failure; one no layer maps is logged, in the request's `context` (the store may answer on
+    /// another thread), so the line carries the request's trace as the router's does, and an id of its own.
+    private func apiError(_ error: any Error, context: ServiceContext) -> APIError {
         if let error = error as? APIError { return error }
-        // An id of its own, as the router gives every request's log lines.
-        logger.error(
-            "request failed",
-            metadata: ["error": "\(String(reflecting: error))", "hb.request.id": .stringConvertible(RequestID())]
-        )
+        ServiceContext.withValue(context) {
+            logger.error(
+                "request failed",
+                metadata: ["error": "\(String(reflecting: error))", "hb.request.id": .stringConvertible(RequestID())]
+            )
+        }
         return APIError.internal
     }
 
