@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What Redis's fsync policy costs Redis mode: two redis-servers, `appendfsync always` and `everysec`, each behind
-# its own `stampede serve --redis`, deducts in alternating rounds at the same concurrency, in one run.
+# its own `stampede serve --redis`, deducts in alternating rounds at the same concurrency, in one run. After each
+# round, the one-call-per-deduct ceiling on the same Redis (redis-benchmark, the deduct script by EVALSHA, as in
+# bench/redis.sh), so each policy has its own ratio.
 # Usage: bench/redis-fsync.sh [rounds] [seconds] [connections]   (needs wrk, redis-server, redis-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +44,10 @@ for round in $(seq "$rounds"); do
     requests=$(echo "$out" | grep -o 'requests=[0-9]*' | cut -d= -f2)
     rps=$(echo "$out" | grep -o 'rps=[0-9]*' | cut -d= -f2)
     p99=$(echo "$out" | grep -o 'p99_ms=[0-9.]*' | cut -d= -f2)
+    ceiling=$(evalsha_ceiling $((redis_port + index)) "$bin" "$connections" $((duration * 40000)) \
+      | awk -F'","' '/EVALSHA/ {print $2}')
     echo "round $round appendfsync ${policies[$index]}: rps=$rps p99_ms=$p99 deducts_per_call=$(
-      awk -v r="$requests" -v c="$calls" 'BEGIN {printf "%.1f", (c > 0 ? r / c : 0)}')"
+      awk -v r="$requests" -v c="$calls" 'BEGIN {printf "%.1f", (c > 0 ? r / c : 0)}') ceiling_rps=${ceiling%.*}$(
+      awk -v r="$rps" -v c="$ceiling" 'BEGIN {printf " ratio=%.2f", (c > 0 ? r / c : 0)}')"
   done
 done

@@ -35,3 +35,20 @@ sold_units() {
 cpu_ticks() {
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
+
+# evalsha_ceiling REDIS_PORT BIN CONNECTIONS CALLS: redis-benchmark runs the deduct script (BIN's own text, loaded
+# first) by EVALSHA, unpipelined, one deduct per call on the hot SKU, CALLS calls on CONNECTIONS connections: the
+# one-call-per-deduct ceiling. Prints redis-benchmark's CSV lines and a CPU line with redis-benchmark's own CPU
+# time per call in µs (the load generator's share, to set beside wrk's).
+evalsha_ceiling() {
+  local port=$1 bin=$2 connections=$3 calls=$4 sha out
+  sha=$("$bin" redis-script deduct --sha1)
+  redis-cli -p "$port" SCRIPT LOAD "$("$bin" redis-script deduct)" >/dev/null
+  # ARGV as the server passes it: prefix, now, order records max, ledger backlog max (0: none), then one deduct
+  # (sku, user id, order id, amount, traceparent '').
+  out=$({ TIMEFORMAT='CLIENTCPU %U %S'; time redis-benchmark -p "$port" -c "$connections" -n "$calls" \
+    -r 1000000000 --csv EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 0 \
+    HOT user-__rand_int__ bench-__rand_int__ 1 ""; } 2>&1)
+  echo "$out" | grep -v '^CLIENTCPU'
+  echo "$out" | awk -v n="$calls" '/^CLIENTCPU/ {printf "CPU client_us_per_call=%.1f\n", ($2 + $3) * 1e6 / n}'
+}

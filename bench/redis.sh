@@ -6,7 +6,8 @@
 # 2. POST deduct on `stampede serve --redis` (coalesced script calls, answered on the event loop).
 # 3. The same through the router (`--no-deduct-fast-path`, own key prefix): what the event-loop path saves.
 # 4. POST deduct on `stampede serve` (embedded, durability sync).
-# 5. redis-benchmark running the same deduct script by EVALSHA, unpipelined, one deduct per call.
+# 5. redis-benchmark running the same deduct script by EVALSHA, unpipelined, one deduct per call (with its own
+#    CPU per call, to set beside wrk's).
 # Redis runs with appendonly yes, appendfsync always (no acknowledged sale lost on a crash) for 2, 3 and 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,15 +65,10 @@ echo "== deduct, embedded mode"
 wrk_with_cpu "$server_embedded" -t2 -c"$connections" -d"${duration}s" -s bench/deduct.lua \
   "http://127.0.0.1:$embedded_http/api/v1/inventory/deduct"
 echo "== redis-benchmark EVALSHA deduct script, unpipelined"
-sha=$("$bin" redis-script deduct --sha1)
-redis-cli -p "$redis_port" SCRIPT LOAD "$("$bin" redis-script deduct)" >/dev/null
 requests=$((duration * 40000))
 sold_before=$(sold_units "$redis_port")
-# ARGV as the server passes it: prefix, now, order records max, ledger backlog max (0: none), then one deduct
-# (sku, user id, order id, amount, traceparent '').
-with_redis_usage redis-benchmark -p "$redis_port" -c "$connections" -n "$requests" -r 1000000000 --csv \
-  EVALSHA "$sha" 0 stampede: "$(date +%s)000" 20000000 0 HOT user-__rand_int__ bench-__rand_int__ 1 "" \
-  | grep -E "EVALSHA|REDIS|rps" | sed 's/^/BENCH /'
+with_redis_usage evalsha_ceiling "$redis_port" "$bin" "$connections" "$requests" \
+  | grep -E "EVALSHA|REDIS|rps|CPU" | sed 's/^/BENCH /'
 sold_by_script=$(($(sold_units "$redis_port") - sold_before))
 echo "BENCH units sold by the script: $sold_by_script of $requests calls"
 if [ "$sold_by_script" -lt $((requests * 99 / 100)) ]; then
