@@ -8,12 +8,12 @@ import Synchronization
 ///
 /// The deduct, put and release scripts append entries atomically with the change. A worker waits for new entries
 /// with `XREADGROUP … BLOCK` on a connection of its own (a blocking command would hold up everything pipelined
-/// behind it on a pool connection), so an entry is read as soon as it is written; on start, and after a failed read, it first takes back its own unacknowledged ones
-/// (`XREADGROUP … 0`: a read whose reply was lost still delivered its entries), and it
-/// periodically claims entries another worker left pending longer than `claimIdle` (`XAUTOCLAIM`), so a worker
-/// killed mid-batch loses nothing. Acknowledged entries are deleted (`XACK` + `XDEL` in one script), so the
-/// stream's length is the backlog. Entries that do not decode, and entries the ledger refuses, move to the
-/// `{p}ledger:dead` stream with the reason.
+/// behind it on a pool connection), so an entry is read as soon as it is written. On start, and after a failed
+/// read, it first takes back its own unacknowledged ones (`XREADGROUP … 0`: a read whose reply was lost still
+/// delivered its entries), and it periodically claims entries another worker left pending longer than
+/// `claimIdle` (`XAUTOCLAIM`), so a worker killed mid-batch loses nothing. Acknowledged entries are deleted
+/// (`XACK` + `XDEL` in one script), so the stream's length is the backlog. Entries that do not decode, and
+/// entries the ledger refuses, move to the `{p}ledger:dead` stream with the reason.
 public final class RedisLedgerQueue: LedgerQueue {
     public struct Configuration: Sendable {
         public var keyPrefix: String

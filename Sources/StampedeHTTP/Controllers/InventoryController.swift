@@ -11,6 +11,15 @@ struct InventoryController: Sendable {
     let store: any InventoryStore
     let metrics: InventoryMetrics
     let tracer: any Tracer
+    /// The deduct route's decoding, span and metrics, shared with the event-loop path.
+    let endpoint: DeductEndpoint
+
+    init(store: any InventoryStore, metrics: InventoryMetrics, tracer: any Tracer) {
+        self.store = store
+        self.metrics = metrics
+        self.tracer = tracer
+        self.endpoint = DeductEndpoint(store: store, metrics: metrics, tracer: tracer)
+    }
 
     var limits: InventoryLimits { store.limits }
 
@@ -63,7 +72,6 @@ struct InventoryController: Sendable {
 
     @Sendable func deduct(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = InventoryClock.monotonicNanoseconds()
-        let endpoint = DeductEndpoint(store: store, metrics: metrics, tracer: tracer)
         let deduct: DeductRequest
         do {
             deduct = try await endpoint.decode(RequestBody.collect(request, context: context))

@@ -12,8 +12,9 @@ import Tracing
 /// middleware would add, and the answer's bytes.
 ///
 /// It answers exactly as the router does (same bodies, statuses, spans and metrics;
-/// `DeductFastPathTests.answersEveryOutcomeExactlyAsTheRouterDoes` checks the answers) and exists only because the router costs a Swift task and two thread hops per request, which on the hot
-/// route is most of a deduct's CPU (BENCHMARKS.md).
+/// `DeductFastPathTests.answersEveryOutcomeExactlyAsTheRouterDoes` checks the answers) and exists only because
+/// the router costs a Swift task and two thread hops per request, which on the hot route is most of a deduct's
+/// CPU (BENCHMARKS.md).
 struct DeductFastPath: Sendable {
     let endpoint: DeductEndpoint
     let store: any CallbackDeductStore
