@@ -6,6 +6,7 @@ import InMemoryTracing
 import Logging
 import MetricsTestKit
 import NIOCore
+import ServiceLifecycle
 import StampedeHTTP
 import StampedeInventory
 import StampedeTelemetry
@@ -37,7 +38,9 @@ struct FastPathApp: Sendable {
         self.logger = logger ?? quiet
     }
 
-    var application: some ApplicationProtocol {
+    var application: some ApplicationProtocol { application() }
+
+    func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let store: any InventoryStore = failingOrder.map { OrderFailingStore(base: app.store, order: $0) } ?? app.store
         var dependencies = AppDependencies(
             store: store,
@@ -48,7 +51,13 @@ struct FastPathApp: Sendable {
         )
         dependencies.deductFastPath = fastPath
         dependencies.httpMetricsFactory = httpMetrics
-        return buildApplication(dependencies, host: "127.0.0.1", port: 0, logger: logger)
+        return buildApplication(
+            dependencies,
+            host: "127.0.0.1",
+            port: 0,
+            logger: logger,
+            onServerRunning: onServerRunning
+        )
     }
 
     /// Runs `body` against the live server; the item HOT holds `stock` units, at most 2 per user.
@@ -82,6 +91,15 @@ struct FastPathApp: Sendable {
         await server.app.close()
     }
 
+    /// Waits (on the calling thread, a client's) until the server counts a deduct active, i.e. has its head.
+    func waitForDeductHead() {
+        for _ in 0..<500 {
+            let active = try? httpMetrics.expectMeter("http.server.active_requests", [("http.request.method", "POST")])
+            if active?.lastValue == 1 { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
     /// Deducts answered by the fast path, by HTTP status (the router's middleware records in the global factory).
     func fastPathAnswers(_ status: Int) -> Int64 {
         httpMetrics.counters.filter {
@@ -98,6 +116,8 @@ enum RawHTTP {
         var status: Int
         var headers: [String: String]
         var body: String
+        /// Everything before the blank line, as sent.
+        var head: String
     }
 
     /// Runs the exchange on a thread of its own: its blocking socket calls must not hold a thread of the
@@ -182,7 +202,8 @@ enum RawHTTP {
         let headBytes = text[..<headEnd.upperBound].utf8.count
         guard bytes.count >= headBytes + length else { return nil }
         let body = String(decoding: bytes[headBytes..<(headBytes + length)], as: UTF8.self)
-        return (Answer(status: status, headers: headers, body: body), headBytes + length)
+        let head = String(text[..<headEnd.lowerBound])
+        return (Answer(status: status, headers: headers, body: body, head: head), headBytes + length)
     }
 
     static func deduct(
@@ -193,8 +214,12 @@ enum RawHTTP {
         extraHeaders: String = ""
     ) -> String {
         let body = #"{"sku":"HOT","user_id":"\#(user)","order_id":"\#(order)","amount":\#(amount)}"#
-        return "POST /api/v1/inventory/deduct HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            + (close ? "Connection: close\r\n" : "") + extraHeaders
+        return deduct(body: body, extraHeaders: (close ? "Connection: close\r\n" : "") + extraHeaders)
+    }
+
+    /// A deduct request with this body and content type, as it is written on the wire.
+    static func deduct(body: String, contentType: String = "application/json", extraHeaders: String = "") -> String {
+        "POST /api/v1/inventory/deduct HTTP/1.1\r\nHost: test\r\nContent-Type: \(contentType)\r\n" + extraHeaders
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
@@ -339,6 +364,32 @@ struct DeductFastPathTests {
         #expect(fast.map(\.0) == [200, 200, 409, 409, 409, 404, 200, 400, 400, 400, 400, 415, 413])
     }
 
+    /// Each answer's head: the status line, then the fields in order, the date's value masked.
+    static func rawHeads(fastPath: Bool) async throws -> [String] {
+        let collected = Mutex<[String]>([])
+        try await FastPathApp.run(fastPath: fastPath, stock: 2) { _, client in
+            let port = try #require(client.port)
+            let requests = Self.cases.map { RawHTTP.deduct(body: $0.body, contentType: $0.contentType) }
+            let answers = try await RawHTTP.exchange(port: port, requests)
+            let heads = answers.map { answer in
+                answer.head.split(separator: "\r\n", omittingEmptySubsequences: false)
+                    .map { $0.hasPrefix("Date: ") ? "Date: <masked>" : String($0) }
+                    .joined(separator: "\r\n")
+            }
+            collected.withLock { $0 = heads }
+        }
+        return collected.withLock { $0 }
+    }
+
+    @Test func answerHeadsAreTheRoutersByteForByte() async throws {
+        let router = try await Self.rawHeads(fastPath: false)
+        let fast = try await Self.rawHeads(fastPath: true)
+        #expect(fast.count == Self.cases.count)
+        #expect(fast == router)
+        #expect(fast.first?.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ") == true)
+        #expect(fast.last?.hasPrefix("HTTP/1.1 413 ") == true)
+    }
+
     @Test func pipelinedRequestsAreAnsweredInTheirOrder() async throws {
         try await FastPathApp.run(fastPath: true, stock: 100) { server, client in
             let port = try #require(client.port)
@@ -408,6 +459,53 @@ struct DeductFastPathTests {
             #expect(answers.first?.headers["date"]?.hasSuffix(" GMT") == true)
             #expect(answers.first?.headers["server"] == "stampede")
         }
+    }
+
+    /// The connection state handler never sees a deduct: the fast path holds a graceful shutdown's quiesce until the
+    /// deduct whose head it has is answered, and the server then stops.
+    @Test(.timeLimit(.minutes(1)))
+    func aGracefulShutdownLetsTheDeductInProgressBeAnswered() async throws {
+        let server = try FastPathApp(fastPath: true)
+        let (ports, port) = AsyncStream.makeStream(of: Int.self)
+        let application = server.application { port.yield($0) }
+        let group = ServiceGroup(
+            configuration: .init(services: [application], gracefulShutdownSignals: [], logger: server.logger)
+        )
+        let running = Task { try await group.run() }
+        do {
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let item = #"{"stock":10,"rate_window_ms":0}"#
+            let put =
+                "PUT /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(item.utf8.count)\r\n\r\n\(item)"
+            #expect(try await RawHTTP.exchange(port: port, [put]).map(\.status) == [201])
+            let request = RawHTTP.deduct(user: "a", order: "q1")
+            let split = try #require(request.range(of: "\r\n\r\n")).upperBound
+            let answer = try await RawHTTP.slowExchange(
+                port: port,
+                [String(request[..<split]), String(request[split...])],
+                between: {
+                    server.waitForDeductHead()
+                    let begun = DispatchSemaphore(value: 0)
+                    Task {
+                        await group.triggerGracefulShutdown()
+                        begun.signal()
+                    }
+                    begun.wait()
+                    Thread.sleep(forTimeInterval: 0.3)  // the quiesce reaches the connection
+                },
+                readAnswer: true
+            )
+            #expect(answer?.status == 200)
+            #expect(answer?.body.contains(#""new_stock":9"#) == true)
+            try await running.value
+        } catch {
+            running.cancel()
+            await server.app.close()
+            throw error
+        }
+        await server.app.close()
     }
 
     @Test func aClientThatHalfClosesAfterItsDeductStillGetsTheAnswer() async throws {
@@ -554,25 +652,13 @@ struct DeductFastPathTests {
             let port = try #require(client.port)
             let request = RawHTTP.deduct(user: "a", order: "slow1")
             let split = try #require(request.range(of: "\r\n\r\n")).upperBound
-            let metrics = server.httpMetrics
-            /// Waits (on the client's thread) until the server counts the request active, i.e. has its head.
-            @Sendable func waitForHead() {
-                for _ in 0..<500 {
-                    let active = try? metrics.expectMeter(
-                        "http.server.active_requests",
-                        [("http.request.method", "POST")]
-                    )
-                    if active?.lastValue == 1 { return }
-                    Thread.sleep(forTimeInterval: 0.01)
-                }
-            }
             // The body comes 300 ms after the server has the head: the server span and the request duration
             // include the wait, as the router's middleware, which starts before the body is read, counts it.
             let answer = try await RawHTTP.slowExchange(
                 port: port,
                 [String(request[..<split]), String(request[split...])],
                 between: {
-                    waitForHead()
+                    server.waitForDeductHead()
                     Thread.sleep(forTimeInterval: 0.3)
                 },
                 readAnswer: true
@@ -592,7 +678,7 @@ struct DeductFastPathTests {
             _ = try await RawHTTP.slowExchange(
                 port: port,
                 [String(request[..<split]), "{\"sku\":"],
-                between: waitForHead,
+                between: server.waitForDeductHead,
                 readAnswer: false
             )
             let active = try server.httpMetrics.expectMeter(

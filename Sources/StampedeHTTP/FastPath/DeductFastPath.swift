@@ -3,6 +3,7 @@ import Hummingbird
 import Instrumentation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceContextModule
 import StampedeInventory
 import StampedeTelemetry
@@ -11,10 +12,11 @@ import Tracing
 /// What the event-loop deduct path shares across connections: the endpoint, the HTTP telemetry the router's
 /// middleware would add, and the answer's bytes.
 ///
-/// It answers exactly as the router does (same bodies, statuses, spans and metrics;
+/// It answers exactly as the router does (same bodies, statuses, header fields, spans and metrics;
 /// `DeductFastPathTests.answersEveryOutcomeExactlyAsTheRouterDoes` checks the answers) and exists only because
 /// the router costs a Swift task and two thread hops per request, which on the hot route is most of a deduct's
-/// CPU (BENCHMARKS.md).
+/// CPU (BENCHMARKS.md). It reads and writes SwiftNIO's HTTP/1 types, as the codec gives them: converting each
+/// deduct's head and answer to and from HTTP types was a tenth of the server's CPU.
 struct DeductFastPath: Sendable {
     let endpoint: DeductEndpoint
     let store: any CallbackDeductStore
@@ -25,10 +27,9 @@ struct DeductFastPath: Sendable {
     let logger: Logger
 
     /// Whether a request head is one this path answers; anything else goes to the router.
-    static func handles(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post, let path = head.path else { return false }
-        guard path.hasPrefix(DeductEndpoint.path) else { return false }
-        let rest = path.utf8.dropFirst(DeductEndpoint.path.utf8.count)
+    static func handles(_ head: HTTPRequestHead) -> Bool {
+        guard head.method == .POST, head.uri.hasPrefix(DeductEndpoint.path) else { return false }
+        let rest = head.uri.utf8.dropFirst(DeductEndpoint.path.utf8.count)
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
     }
 
@@ -54,7 +55,7 @@ struct DeductFastPath: Sendable {
     /// The store's callback hops to the connection's loop before any of the answer's work (span, metrics,
     /// JSON), so the journal writer's thread, which completes a whole group commit's deducts, only hands off.
     func answer(
-        head: HTTPRequest,
+        head: HTTPRequestHead,
         body: ByteBuffer,
         bodyTooLarge: Bool,
         started start: Start,
@@ -100,7 +101,7 @@ struct DeductFastPath: Sendable {
             let deduct: DeductRequest
             do {
                 // The router's order: the content type before the body is read, then the body's size.
-                if let problem = APIError.unsupportedMediaType(head.headerFields[.contentType]) { throw problem }
+                if let problem = APIError.unsupportedMediaType(head.headers.joined("Content-Type")) { throw problem }
                 if bodyTooLarge { throw APIError.payloadTooLarge(bytesMax: AppRequestContext.requestBodyBytesMax) }
                 deduct = try endpoint.decode(body)
             } catch {
@@ -120,16 +121,25 @@ struct DeductFastPath: Sendable {
         }
     }
 
-    /// The answer's header fields, as the router's application writes them.
-    func headerFields(contentLength: Int, date: String, close: Bool) -> HTTPFields {
-        var fields = HTTPFields()
-        fields.reserveCapacity(5)
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(contentLength)
-        fields[.date] = date
-        if let serverName { fields[.server] = serverName }
-        if close { fields[.connection] = "close" }
-        return fields
+    /// The answer's head, as the router's application writes it and the HTTP types codec turns it into HTTP/1.
+    func responseHead(
+        _ status: HTTPResponse.Status,
+        contentLength: Int,
+        date: String,
+        close: Bool
+    ) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(contentLength))
+        headers.add(name: "Date", value: date)
+        if let serverName { headers.add(name: "Server", value: serverName) }
+        if close { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase),
+            headers: headers
+        )
     }
 
     /// The answer to a failure; one no layer maps is logged, in the request's `context` (the store may answer on
@@ -146,8 +156,8 @@ struct DeductFastPath: Sendable {
     }
 
     /// The service context with the request's W3C baggage, as `BaggageMiddleware` builds it; nil without one.
-    private func baggageContext(_ head: HTTPRequest) -> ServiceContext? {
-        guard propagatesBaggage, let header = head.headerFields[.baggage], let baggage = W3CBaggage(header: header)
+    private func baggageContext(_ head: HTTPRequestHead) -> ServiceContext? {
+        guard propagatesBaggage, let header = head.headers.joined("baggage"), let baggage = W3CBaggage(header: header)
         else { return nil }
         var context = ServiceContext.topLevel
         context.w3cBaggage = baggage
@@ -155,27 +165,24 @@ struct DeductFastPath: Sendable {
     }
 
     /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
-    private func startServerSpan(_ head: HTTPRequest, at instant: DefaultTracerClock.Instant) -> any Span {
+    private func startServerSpan(_ head: HTTPRequestHead, at instant: DefaultTracerClock.Instant) -> any Span {
         var context = baggageContext(head) ?? .topLevel
-        endpoint.tracer.extract(head.headerFields, into: &context, using: HTTPFieldsExtractor())
+        endpoint.tracer.extract(head.headers, into: &context, using: HTTPHeadersExtractor())
         let span = endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server, at: instant)
         if span.isRecording {
-            let path = head.path ?? ""
+            let path = head.uri
             let query = path.firstIndex(of: "?")
             span.attributes["http.request.method"] = head.method.rawValue
             span.attributes["url.path"] = query.map { String(path[..<$0]) } ?? path
             span.attributes["url.query"] = query.map { String(path[path.index(after: $0)...]) }
-            span.attributes["user_agent.original"] = head.headerFields[.userAgent]
-            span.attributes["http.request.body.size"] = head.headerFields[.contentLength].flatMap { Int($0) }
+            span.attributes["user_agent.original"] = head.headers.joined("User-Agent")
+            span.attributes["http.request.body.size"] = head.headers.joined("Content-Length").flatMap { Int($0) }
             span.attributes["http.route"] = DeductEndpoint.path
         }
         return span
     }
 }
 
-private struct HTTPFieldsExtractor: Extractor {
-    func extract(key name: String, from fields: HTTPFields) -> String? {
-        guard let name = HTTPField.Name(name) else { return nil }
-        return fields[name]
-    }
+private struct HTTPHeadersExtractor: Extractor {
+    func extract(key name: String, from headers: HTTPHeaders) -> String? { headers.joined(name) }
 }

@@ -1,21 +1,25 @@
 import DequeModule
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Answers `POST /api/v1/inventory/deduct` on the connection's event loop; passes every other request to the
 /// router's async channel behind it.
 ///
-/// Sits after Hummingbird's connection state handler (which so still sees every request and answer: idle timeout,
-/// graceful shutdown) and before the async channel. Answers keep the order of requests on a pipelined
-/// connection: a deduct is answered here only while no routed request waits for its answer, and what arrives
-/// while a deduct waits for the store — request parts, a parse error, the client closing its side — is held (and
-/// further reads with it) until its answer is written, then handed on in order.
+/// Sits right after SwiftNIO's HTTP/1 decoder, before the conversion to HTTP types, Hummingbird's connection state
+/// handler and the async channel, so a deduct costs none of them. Answers keep the order of requests on a
+/// pipelined connection: a deduct is answered here only while no routed request waits for its answer, and what
+/// arrives while a deduct waits for the store — request parts, a parse error, the client closing its side — is
+/// held (and further reads with it) until its answer is written, then handed on in order.
+///
+/// The connection state handler never sees a deduct, so a graceful shutdown's ``ChannelShouldQuiesceEvent``, which
+/// makes it close a connection with no routed request in progress, is held here from a deduct's head until its
+/// answer is written. (It would also miss a deduct's activity for an idle timeout; the server sets none.)
 final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         /// Between requests.
@@ -23,7 +27,7 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         /// A routed request's parts are passing through.
         case routing
         /// A deduct's body is arriving; the request's clocks started with its head.
-        case collecting(HTTPRequest, ByteBuffer, tooLarge: Bool, started: DeductFastPath.Start)
+        case collecting(HTTPRequestHead, ByteBuffer, tooLarge: Bool, started: DeductFastPath.Start)
         /// A deduct waits for the store; `close` when its request asked to close the connection.
         case answering(close: Bool)
         /// The connection closes after an answer; what still arrives is dropped.
@@ -32,7 +36,7 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// What arrived while a deduct was answered, in order.
     private enum Held {
-        case part(HTTPRequestPart)
+        case part(HTTPServerRequestPart)
         case error(any Error)
         case event(Any)
     }
@@ -45,6 +49,8 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// At most one read's worth: further reads are held while anything is.
     private var held = Deque<Held>()
     private var readHeld = false
+    /// A graceful shutdown's quiesce that came while a deduct was in progress: handed on once none is.
+    private var quiesceHeld = false
     /// The store answered inside `answer`'s own call (invalid input, a refusal, the sold-out cache, a store that
     /// is down): what was held is handed on once that call returns, in a loop rather than by recursion.
     private var answeringInline = false
@@ -60,6 +66,11 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private var isAnswering: Bool {
         if case .answering = state { return true }
+        return false
+    }
+
+    private var isCollecting: Bool {
+        if case .collecting = state { return true }
         return false
     }
 
@@ -93,8 +104,13 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireErrorCaught(error)
     }
 
-    /// Nor may the client's half-close: the router would end the connection before the deduct is answered.
+    /// Nor may the client's half-close: the router would end the connection before the deduct is answered. Nor a
+    /// graceful shutdown's quiesce, from the deduct's head on.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent && (isAnswering || isCollecting) {
+            quiesceHeld = true
+            return
+        }
         if isAnswering {
             held.append(.event(event))
             return
@@ -131,7 +147,7 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.read()
     }
 
-    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch state {
         case .idle:
             if case .head(let head) = part, routedInProgress == 0, DeductFastPath.handles(head) {
@@ -172,13 +188,13 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func answer(
-        _ head: HTTPRequest,
+        _ head: HTTPRequestHead,
         body: ByteBuffer,
         tooLarge: Bool,
         started: DeductFastPath.Start,
         context: ChannelHandlerContext
     ) {
-        let close = head.headerFields[.connection]?.lowercased() == "close"
+        let close = head.headers.joined("Connection")?.lowercased() == "close"
         state = .answering(close: close)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         answeringInline = true
@@ -199,9 +215,9 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             preconditionFailure("an answer without a request waiting for it")
         }
         guard let context else { return }  // the channel is gone; nobody to answer
-        let fields = path.headerFields(contentLength: bytes.readableBytes, date: date.value(), close: close)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(bytes)), promise: nil)
+        let head = path.responseHead(status, contentLength: bytes.readableBytes, date: date.value(), close: close)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         if close {
             // As the router does: close our side once the answer is out and let the client close its own, so
             // unread bytes on the socket cannot turn the close into a reset that loses the answer.
@@ -236,6 +252,10 @@ final class DeductFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         // The async channel hands on what it was given when a read completes.
         if handedOn { context.fireChannelReadComplete() }
+        if quiesceHeld && !isAnswering && !isCollecting {
+            quiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
         resumeReads(context)
     }
 }

@@ -2,8 +2,9 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
-/// Hummingbird's HTTP/1.1 child channel with the deduct fast path added behind its connection state handler.
+/// Hummingbird's HTTP/1.1 child channel with the deduct fast path added right behind SwiftNIO's HTTP/1 decoder.
 struct StampedeHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -13,10 +14,10 @@ struct StampedeHTTP1Channel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
-            let state = try operations.handler(type: HTTPConnectionStateHandler.self)
+            let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try operations.addHandler(
                 DeductFastPathHandler(path: fastPath, bodyBytesMax: AppRequestContext.requestBodyBytesMax),
-                position: .after(state)
+                position: .after(decoder)
             )
             return value
         }
