@@ -17,7 +17,9 @@ import Tracing
 /// the router costs a Swift task and two thread hops per request, which on the hot route is most of a deduct's
 /// CPU (BENCHMARKS.md). It reads and writes SwiftNIO's HTTP/1 types, as the codec gives them: converting each
 /// deduct's head and answer to and from HTTP types was a tenth of the server's CPU.
-struct DeductFastPath: Sendable {
+///
+/// A class: each request's closures capture it with one retain, not one for each of its fields.
+final class DeductFastPath: Sendable {
     let endpoint: DeductEndpoint
     let store: any CallbackDeductStore
     let tracingEnabled: Bool
@@ -25,6 +27,24 @@ struct DeductFastPath: Sendable {
     let routeMetrics: RouteMetrics
     let serverName: String?
     let logger: Logger
+
+    init(
+        endpoint: DeductEndpoint,
+        store: any CallbackDeductStore,
+        tracingEnabled: Bool,
+        propagatesBaggage: Bool,
+        routeMetrics: RouteMetrics,
+        serverName: String?,
+        logger: Logger
+    ) {
+        self.endpoint = endpoint
+        self.store = store
+        self.tracingEnabled = tracingEnabled
+        self.propagatesBaggage = propagatesBaggage
+        self.routeMetrics = routeMetrics
+        self.serverName = serverName
+        self.logger = logger
+    }
 
     /// Whether a request head is one this path answers; anything else goes to the router.
     static func handles(_ head: HTTPRequestHead) -> Bool {
@@ -74,7 +94,7 @@ struct DeductFastPath: Sendable {
             case .success(let outcome):
                 status = DeductResponses.status(of: outcome.code)
                 bytes = DeductResponses.json(outcome).byteBuffer
-                routeMetrics.answered(
+                self.routeMetrics.answered(
                     status: status,
                     durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
                 )
@@ -86,7 +106,7 @@ struct DeductFastPath: Sendable {
                 let apiError = self.apiError(error, context: context)
                 status = apiError.status
                 bytes = apiError.json.byteBuffer
-                routeMetrics.failed(status: status)
+                self.routeMetrics.failed(status: status)
                 if let serverSpan {
                     // As the router's tracing middleware records a thrown error.
                     if serverSpan.isRecording { serverSpan.attributes["http.response.status_code"] = Int(status.code) }
@@ -113,7 +133,7 @@ struct DeductFastPath: Sendable {
             ServiceContext.withValue(span.context) {
                 store.deduct(deduct) { result in
                     let deliver: @Sendable () -> Void = {
-                        finish(endpoint.finish(result, of: deduct, span: span, started: started))
+                        finish(self.endpoint.finish(result, of: deduct, span: span, started: started))
                     }
                     if eventLoop.inEventLoop { deliver() } else { eventLoop.execute(deliver) }
                 }
