@@ -225,6 +225,21 @@ enum RawHTTP {
 
     static let getItem = "GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\n\r\n"
 
+    /// Sends `request`'s head, runs `between` (on the client's thread), then sends its body and reads the answer.
+    static func headThenBody(
+        port: Int,
+        _ request: String,
+        between: @escaping @Sendable () -> Void
+    ) async throws -> Answer? {
+        guard let split = request.range(of: "\r\n\r\n")?.upperBound else { throw RawHTTPError.sendFailed }
+        return try await slowExchange(
+            port: port,
+            [String(request[..<split]), String(request[split...])],
+            between: between,
+            readAnswer: true
+        )
+    }
+
     /// Writes `pieces` one after the other on a thread of its own, running `between` (on that thread) before each
     /// piece after the first, then reads one answer, or none when `readAnswer` is false (the socket is closed after
     /// the last piece).
@@ -480,11 +495,9 @@ struct DeductFastPathTests {
                 "PUT /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
                 + "Content-Length: \(item.utf8.count)\r\n\r\n\(item)"
             #expect(try await RawHTTP.exchange(port: port, [put]).map(\.status) == [201])
-            let request = RawHTTP.deduct(user: "a", order: "q1")
-            let split = try #require(request.range(of: "\r\n\r\n")).upperBound
-            let answer = try await RawHTTP.slowExchange(
+            let answer = try await RawHTTP.headThenBody(
                 port: port,
-                [String(request[..<split]), String(request[split...])],
+                RawHTTP.deduct(user: "a", order: "q1"),
                 between: {
                     server.waitForDeductHead()
                     let begun = DispatchSemaphore(value: 0)
@@ -494,8 +507,7 @@ struct DeductFastPathTests {
                     }
                     begun.wait()
                     Thread.sleep(forTimeInterval: 0.3)  // the quiesce reaches the connection
-                },
-                readAnswer: true
+                }
             )
             #expect(answer?.status == 200)
             #expect(answer?.body.contains(#""new_stock":9"#) == true)
@@ -654,14 +666,13 @@ struct DeductFastPathTests {
             let split = try #require(request.range(of: "\r\n\r\n")).upperBound
             // The body comes 300 ms after the server has the head: the server span and the request duration
             // include the wait, as the router's middleware, which starts before the body is read, counts it.
-            let answer = try await RawHTTP.slowExchange(
+            let answer = try await RawHTTP.headThenBody(
                 port: port,
-                [String(request[..<split]), String(request[split...])],
+                request,
                 between: {
                     server.waitForDeductHead()
                     Thread.sleep(forTimeInterval: 0.3)
-                },
-                readAnswer: true
+                }
             )
             #expect(answer?.status == 200)
             let span = try #require(server.app.tracer.finishedSpans.first { $0.kind == .server })
