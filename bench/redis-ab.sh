@@ -27,12 +27,7 @@ for index in "${!bins[@]}"; do
     --redis-prefix "${names[$index]}:" --log-level warning >"$work/serve$index.log" 2>&1 &
   pids+=($!)
 done
-for index in "${!bins[@]}"; do
-  port=$((base_port + index))
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
-    -d '{"stock": 1000000000000, "rate_window_ms": 0}' >/dev/null
-done
+for index in "${!bins[@]}"; do ready_with_hot_sku $((base_port + index)); done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "base: $base_bin; $rounds rounds of ${duration}s, c$connections, wrk -t2"
 sums=(0 0)
