@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StampedeApp
+import StampedeConfiguration
 import StampedeInventory
 import StampedeInventoryRedis
 import StampedeLedger

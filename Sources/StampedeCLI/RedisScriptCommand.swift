@@ -1,5 +1,6 @@
 import ArgumentParser
 import StampedeInventoryRedis
+import StampedeRedis
 
 /// `stampede redis-script NAME`: prints a Lua script the Redis store runs, for review, `redis-cli`, or
 /// `redis-benchmark` (the benchmark runs the deduct script by `EVALSHA` to measure Redis's own ceiling).

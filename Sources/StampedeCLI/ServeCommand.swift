@@ -3,7 +3,9 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import StampedeHTTP
+import StampedeApp
+import StampedeConfiguration
+import StampedeHTTPKit
 import StampedeInventory
 import StampedeLedger
 import StampedeTelemetry
@@ -84,79 +86,42 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
+    @OptionGroup var limitOptions: HTTPLimitOptions
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let settings: ServeConfiguration
-        let ledger: LedgerSettings
+        let configuration: AppConfiguration
         do {
-            settings = try ServeConfiguration(
-                host: host,
-                port: port,
-                dataDirectory: dataDir,
-                durability: durability,
-                logLevel: logLevel,
-                redisURL: redis,
-                redisConnections: redisConnection.redisConnections,
-                redisTimeoutMilliseconds: redisConnection.redisTimeoutMs,
-                redisKeyPrefix: redisPrefix,
-                redisCoalescedCalls: redisCoalescedCalls,
-                soldOutCacheMilliseconds: soldOutCacheMs,
-                deductFastPath: deductFastPath,
-                environment: environment
+            configuration = AppConfiguration(
+                serve: try ServeConfiguration(
+                    host: host,
+                    port: port,
+                    dataDirectory: dataDir,
+                    durability: durability,
+                    logLevel: logLevel,
+                    redisURL: redis,
+                    redisConnections: redisConnection.redisConnections,
+                    redisTimeoutMilliseconds: redisConnection.redisTimeoutMs,
+                    redisKeyPrefix: redisPrefix,
+                    redisCoalescedCalls: redisCoalescedCalls,
+                    soldOutCacheMilliseconds: soldOutCacheMs,
+                    deductFastPath: deductFastPath,
+                    environment: environment
+                ),
+                ledger: try ledgerOptions.settings(environment: environment),
+                limits: try limitOptions.limits(environment: environment)
             )
-            ledger = try ledgerOptions.settings(environment: environment)
+            try configuration.validate()
         } catch {
             throw ValidationError(error.description)
         }
-        if ledger.postgresURL != nil && !ledger.runsWorker && settings.redisURL == nil {
-            // Only this process reads the embedded journal: nothing would ever write its sales to the ledger.
-            throw ValidationError("--no-ledger-worker needs --redis: the embedded journal is written behind by serve")
-        }
-        var telemetryConfiguration = TelemetryConfiguration()
-        telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-        let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
-        let logger = Logger(label: "stampede")
-
-        let tracingEnabled = telemetry.environment.tracesEndpointSet
-        let opened: OpenedStore
+        let process: BuiltProcess
         do {
-            opened = try OpenedStore.open(
-                settings: settings,
-                ledger: ledger,
-                tracingEnabled: tracingEnabled,
-                logger: logger
-            )
-        } catch {
-            logger.critical("cannot open the inventory store", metadata: ["error": "\(String(reflecting: error))"])
+            process = try await buildApplication(configuration: configuration, environment: environment)
+        } catch is StoreOpenFailed {
             throw ExitCode.failure
         }
-        var dependencies = AppDependencies(
-            store: opened.store,
-            metrics: InventoryMetrics(factory: MetricsSystem.factory),
-            tracer: InstrumentationSystem.tracer,
-            prometheus: telemetry.prometheus,
-            tracingEnabled: tracingEnabled,
-            propagatesBaggage: telemetry.environment.baggageRequested
-        )
-        dependencies.deductFastPath = settings.deductFastPath
-        do {
-            for item in try await opened.store.items() {
-                dependencies.metrics.recordStock(sku: item.sku, stock: item.stock)
-            }
-        } catch {
-            logger.warning("stock gauges start empty: the store cannot list items yet", metadata: ["error": "\(error)"])
-        }
-        let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) { port in
-            logger.info("ready", metadata: ["port": "\(port)", "store": "\(opened.description)"])
-        }
-        // Shutdown runs in reverse: readiness flips, HTTP drains, the store flushes or disconnects, telemetry last.
-        // The ledger stops before the store closes: the worker's last acknowledgement is a journal record.
-        let ledgerServices: [any Service] =
-            try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger).map { [$0] } ?? []
-        let services: [any Service] =
-            telemetry.services + [opened.service] + ledgerServices
-            + [app, ReadinessService(readiness: dependencies.readiness)]
-        try await ServiceRunner.run(services, logger: logger)
+        try await process.run()
     }
 }
 

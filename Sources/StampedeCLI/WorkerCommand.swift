@@ -3,7 +3,9 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import StampedeHTTP
+import StampedeApp
+import StampedeConfiguration
+import StampedeHTTPKit
 import StampedeInventoryRedis
 import StampedeLedger
 import StampedeTelemetry
@@ -40,10 +42,13 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
+    @OptionGroup var limitOptions: HTTPLimitOptions
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: ServeConfiguration
-        var ledger: LedgerSettings
+        let ledger: LedgerSettings
+        let limits: HTTPServerLimits
         do {
             let workerPort = try ConfigurationError.integer(
                 port,
@@ -66,6 +71,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 environment: environment
             )
             ledger = try ledgerOptions.settings(environment: environment)
+            limits = try limitOptions.limits(environment: environment)
         } catch {
             throw ValidationError(error.description)
         }
@@ -75,45 +81,12 @@ struct WorkerCommand: AsyncParsableCommand {
         guard ledger.postgresURL != nil else {
             throw ValidationError("worker needs --postgres (or STAMPEDE_POSTGRES_URL)")
         }
-        ledger.runsWorker = true
-        let workerName = ledger.workerName
-        var telemetryConfiguration = TelemetryConfiguration()
-        telemetryConfiguration.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-        telemetryConfiguration.serviceName = "stampede-worker"
-        let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
-        let logger = Logger(label: "stampede.worker")
-        let tracingEnabled = telemetry.environment.tracesEndpointSet
-
-        let opened = try OpenedStore.open(
-            settings: settings,
+        let process = try await buildWorker(
+            serve: settings,
             ledger: ledger,
-            tracingEnabled: tracingEnabled,
-            logger: logger
+            limits: limits,
+            environment: environment
         )
-        guard let service = try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger)
-        else { preconditionFailure("a store opened with --postgres and the worker on has a ledger service") }
-        let readiness = Readiness()
-        let app = buildWorkerApplication(
-            prometheus: telemetry.prometheus,
-            readiness: readiness,
-            isReady: { opened.store.isReady && service.isMigrated },
-            host: settings.host,
-            port: settings.port,
-            logger: logger,
-            onServerRunning: { port in
-                logger.info(
-                    "worker ready",
-                    metadata: [
-                        "port": "\(port)", "consumer": "\(workerName)",
-                        "store": "\(opened.description)",
-                    ]
-                )
-            }
-        )
-        let services: [any Service] =
-            telemetry.services + [
-                opened.service, service, app, ReadinessService(readiness: readiness),
-            ]
-        try await ServiceRunner.run(services, logger: logger)
+        try await process.run()
     }
 }

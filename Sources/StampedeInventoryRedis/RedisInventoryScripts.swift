@@ -1,3 +1,4 @@
+import StampedeInventory
 import StampedeRedis
 
 /// The Lua scripts of the Redis inventory store. Each operation is one script, so Redis runs it atomically:
@@ -5,11 +6,17 @@ import StampedeRedis
 /// (see ``RedisInventoryKeys``), which ties the store to one Redis primary (not Redis Cluster).
 ///
 /// Numbers written back are integers well under 2^53 (stock ≤ 10^12), so Lua's doubles hold them exactly.
+///
+/// Result codes and sentinels are not written in the Lua: each script opens with `local NAME = value` lines
+/// generated from ``DeductCode``, ``ReleaseCode`` and the constants of ``DeductReply``, ``PutItemReply``,
+/// ``ReleaseReply``, ``RepairReply`` and ``OrderReleasedField``, which the store also decodes replies with.
+/// The sources are built once (`static let`), so each script keeps one SHA-1 for `EVALSHA`.
 public enum RedisInventoryScripts {
     /// ARGV: prefix, now (ms), order records max, ledger backlog max (0: no ledger), then per deduct: sku,
     /// user id, order id, amount, traceparent ('' for none).
-    /// Returns three integers per deduct: code (``DeductCode`` raw value), stock, replayed (0/1); or {-1} when
-    /// the ledger stream holds its maximum of entries (nothing was applied).
+    /// Returns three integers per deduct: code (``DeductCode`` raw value), stock, replayed
+    /// (``DeductReply/replayed`` or ``DeductReply/notReplayed``); or {``DeductReply/ledgerFull``} when the ledger
+    /// stream holds its maximum of entries (nothing was applied).
     ///
     /// Checks in the embedded engine's order: order id, item, rate window, per-user cap, stock, capacity.
     /// One call carries many deducts (coalesced requests or a batch), applied in order. Each item, user
@@ -21,16 +28,19 @@ public enum RedisInventoryScripts {
     /// after the stock: no sale can exist without its entry (see docs/design.md, "Ledger").
     public static let deduct = RedisScript(
         """
+        \(LuaConstant.declarations(DeductReply.constants + OrderReleasedField.constants))
         local p, now, ordersMax, ledgerMax = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         local function int(x) return string.format('%d', x) end
-        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-1} end
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then
+          return {\(DeductReply.ledgerFull.name)}
+        end
         local items, held, created, sales, heldSales = {}, {}, {}, {}, {}
         local orderCount = nil
         local out = {}
         for i = 5, #ARGV, 5 do
           local sku, user, order, amountText = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
           local amount = tonumber(amountText)
-          local code, stock, replayed = 0, 0, 0
+          local code, stock, replayed = \(deductCode(.success)), 0, \(DeductReply.notReplayed.name)
           local prior = created[order]
           if not prior then
             local f = redis.call('HMGET', p .. 'order:' .. order, 'sku', 'user', 'amount', 'new')
@@ -39,9 +49,9 @@ public enum RedisInventoryScripts {
           if prior then
             if prior[1] == sku and prior[2] == user and prior[3] == amount then
               stock = prior[4]
-              replayed = 1
+              replayed = \(DeductReply.replayed.name)
             else
-              code = 1
+              code = \(deductCode(.orderConflict))
             end
           else
             local item = items[sku]
@@ -55,10 +65,10 @@ public enum RedisInventoryScripts {
               items[sku] = item
             end
             if not item then
-              code = 2
+              code = \(deductCode(.stockNotFound))
             elseif item.window > 0 and not redis.call('SET',
                 p .. 'rate:' .. item.gen .. ':' .. #sku .. ':' .. sku .. ':' .. user, '1', 'NX', 'PX', item.window) then
-              code = 3
+              code = \(deductCode(.rateLimited))
             else
               local heldKey = sku .. '\\n' .. user
               local units = 0
@@ -70,14 +80,14 @@ public enum RedisInventoryScripts {
                 end
               end
               if item.limit and units + amount > item.limit then
-                code = 4
+                code = \(deductCode(.userLimitExceeded))
               elseif item.stock < amount then
-                code = 5
+                code = \(deductCode(.insufficientStock))
                 stock = item.stock
               else
                 if orderCount == nil then orderCount = tonumber(redis.call('GET', p .. 'orders') or '0') end
                 if orderCount >= ordersMax then
-                  code = 6
+                  code = \(deductCode(.capacityExhausted))
                 else
                   orderCount = orderCount + 1
                   local old = item.stock
@@ -114,7 +124,8 @@ public enum RedisInventoryScripts {
         end
         for _, s in ipairs(sales) do
           redis.call('HSET', p .. 'order:' .. s[1], 'sku', s[2], 'user', s[3], 'amount', s[4], 'old', int(s[5]),
-            'new', int(s[6]), 'ts', now, 'gen', s[7], 'released', '0')
+            'new', int(s[6]), 'ts', now, 'gen', s[7], 'released',
+            \(OrderReleasedField.notReleased.name))
         end
         for _, h in ipairs(heldSales) do redis.call('HINCRBY', p .. 'held:' .. h[1], h[2], h[3]) end
         if #sales > 0 then redis.call('INCRBY', p .. 'orders', #sales) end
@@ -124,18 +135,24 @@ public enum RedisInventoryScripts {
 
     /// ARGV: prefix, sku, stock, limit per user ('' for none), rate window (ms), items max, now (ms),
     /// ledger backlog max (0: no ledger), traceparent ('' for none).
-    /// Returns {generation}, {-1} when the store holds its maximum of items, or {-2} when the ledger stream is full.
+    /// Returns {generation} (``PutItemReply/firstGeneration`` for a new SKU), {``PutItemReply/tooManyItems``} when
+    /// the store holds its maximum of items, or {``PutItemReply/ledgerFull``} when the ledger stream is full.
     public static let putItem = RedisScript(
         """
+        \(LuaConstant.declarations(PutItemReply.constants))
         local p, sku, ledgerMax = ARGV[1], ARGV[2], tonumber(ARGV[8])
-        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-2} end
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then
+          return {\(PutItemReply.ledgerFull.name)}
+        end
         local itemKey = p .. 'item:' .. sku
         local gen = redis.call('HGET', itemKey, 'gen')
         if gen then
           gen = tonumber(gen) + 1
         else
-          if redis.call('SCARD', p .. 'items') >= tonumber(ARGV[6]) then return {-1} end
-          gen = 1
+          if redis.call('SCARD', p .. 'items') >= tonumber(ARGV[6]) then
+            return {\(PutItemReply.tooManyItems.name)}
+          end
+          gen = \(PutItemReply.firstGeneration.name)
         end
         redis.call('DEL', itemKey, p .. 'held:' .. sku)
         redis.call('HSET', itemKey, 'stock', ARGV[3], 'sold', '0', 'initial', ARGV[3], 'window', ARGV[5], 'gen', gen)
@@ -152,21 +169,26 @@ public enum RedisInventoryScripts {
     )
 
     /// ARGV: prefix, order id, now (ms), ledger backlog max (0: no ledger), traceparent ('' for none).
-    /// Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}, or {-1} when the ledger stream
-    /// is full.
+    /// Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}, or {``ReleaseReply/ledgerFull``,
+    /// 0, 0, ''} when the ledger stream is full.
     public static let release = RedisScript(
         """
+        \(LuaConstant.declarations(ReleaseReply.constants + OrderReleasedField.constants))
         local p, ledgerMax = ARGV[1], tonumber(ARGV[4])
-        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then return {-1, 0, 0, ''} end
+        if ledgerMax > 0 and redis.call('XLEN', p .. 'ledger') >= ledgerMax then
+          return {\(ReleaseReply.ledgerFull.name), 0, 0, ''}
+        end
         local orderKey = p .. 'order:' .. ARGV[2]
         local order = redis.call('HMGET', orderKey, 'sku', 'user', 'amount', 'gen', 'released')
-        if not order[1] then return {2, 0, 0, ''} end
+        if not order[1] then return {\(releaseCode(.orderNotFound)), 0, 0, ''} end
         local sku = order[1]
         local itemKey = p .. 'item:' .. sku
         local item = redis.call('HMGET', itemKey, 'stock', 'gen', 'limit')
         local current = tonumber(item[1] or '0')
-        if order[5] == '1' then return {1, 0, current, sku} end
-        if item[2] ~= order[4] then return {3, 0, current, sku} end
+        if tonumber(order[5]) == \(OrderReleasedField.released.name) then
+          return {\(releaseCode(.alreadyReleased)), 0, current, sku}
+        end
+        if item[2] ~= order[4] then return {\(releaseCode(.orderSuperseded)), 0, current, sku} end
         local amount = tonumber(order[3])
         local stock = redis.call('HINCRBY', itemKey, 'stock', amount)
         redis.call('HINCRBY', itemKey, 'sold', -amount)
@@ -176,12 +198,12 @@ public enum RedisInventoryScripts {
           if ARGV[5] ~= '' then entry[#entry + 1] = 'tp'; entry[#entry + 1] = ARGV[5] end
           redis.call('XADD', unpack(entry))
         end
-        redis.call('HSET', orderKey, 'released', '1')
+        redis.call('HSET', orderKey, 'released', \(OrderReleasedField.released.name))
         if item[3] then
           local heldKey = p .. 'held:' .. sku
           if redis.call('HINCRBY', heldKey, order[2], -amount) <= 0 then redis.call('HDEL', heldKey, order[2]) end
         end
-        return {0, amount, stock, sku}
+        return {\(releaseCode(.released)), amount, stock, sku}
         """
     )
 
@@ -208,21 +230,29 @@ public enum RedisInventoryScripts {
         """
     )
 
-    /// ARGV: prefix, sku, generation, sold. Sets sold, and stock = initial − sold, if the item is still at that
-    /// generation. Returns 0 (repaired), 1 (generation changed or item gone) or 2 (sold out of range).
+    /// ARGV: prefix, sku, generation, expected sold, sold. Sets sold, and stock = initial − sold, if the item is
+    /// still at that generation with the expected sold units. Returns one of ``RepairReply``: repaired,
+    /// generation changed (or item gone), sold changed, or invalid sold (out of range).
     public static let repairItem = RedisScript(
         """
+        \(LuaConstant.declarations(RepairReply.constants))
         local p = ARGV[1]
         local itemKey = p .. 'item:' .. ARGV[2]
         local f = redis.call('HMGET', itemKey, 'gen', 'initial', 'sold')
-        if f[1] ~= ARGV[3] then return 1 end
-        if f[3] ~= ARGV[4] then return 3 end
+        if f[1] ~= ARGV[3] then return \(RepairReply.generationChanged.name) end
+        if f[3] ~= ARGV[4] then return \(RepairReply.soldChanged.name) end
         local sold, initial = tonumber(ARGV[5]), tonumber(f[2])
-        if sold < 0 or sold > initial then return 2 end
+        if sold < 0 or sold > initial then return \(RepairReply.invalidSold.name) end
         redis.call('HSET', itemKey, 'stock', string.format('%d', initial - sold), 'sold', ARGV[5])
-        return 0
+        return \(RepairReply.repaired.name)
         """
     )
+
+    /// The Lua name of a deduct result code, declared by the deduct script.
+    private static func deductCode(_ code: DeductCode) -> String { DeductReply.constant(code).name }
+
+    /// The Lua name of a release result code, declared by the release script.
+    private static func releaseCode(_ code: ReleaseCode) -> String { ReleaseReply.constant(code).name }
 
     /// Every script by name, for `stampede redis-script`.
     public static let all: [String: RedisScript] = [

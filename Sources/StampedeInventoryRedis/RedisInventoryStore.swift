@@ -115,8 +115,12 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
         )
         soldOut.invalidate(sku: sku)
         guard let generation = reply.elements?.first?.int64 else { throw unexpected("put", reply) }
-        if generation == -2 { throw ledgerFull() }
-        guard generation > 0 else { return .tooManyItems(max: limits.itemsMax) }
+        if generation == RedisInventoryScripts.PutItemReply.ledgerFull.value { throw ledgerFull() }
+        if generation == RedisInventoryScripts.PutItemReply.tooManyItems.value {
+            return .tooManyItems(max: limits.itemsMax)
+        }
+        let firstGeneration = RedisInventoryScripts.PutItemReply.firstGeneration.value
+        guard generation >= firstGeneration else { throw unexpected("put", reply) }
         let snapshot = ItemSnapshot(
             sku: sku,
             stock: config.stock,
@@ -124,7 +128,7 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             limitPerUser: config.limitPerUser,
             rateWindowMilliseconds: config.rateWindowMilliseconds
         )
-        return generation == 1 ? .created(snapshot) : .reset(snapshot)
+        return generation == firstGeneration ? .created(snapshot) : .reset(snapshot)
     }
 
     public func item(sku: String) async throws -> ItemSnapshot? {
@@ -191,9 +195,9 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
                 .string(traceParent() ?? ""),
             ]
         )
-        if reply.elements?.first?.int64 == -1 { throw ledgerFull() }
+        if reply.elements?.first?.int64 == RedisInventoryScripts.ReleaseReply.ledgerFull.value { throw ledgerFull() }
         guard let parts = reply.elements, parts.count == 4, let raw = parts[0].int64,
-            let code = ReleaseCode(rawValue: UInt8(clamping: raw)), let amount = parts[1].int64,
+            let code = RedisInventoryScripts.ReleaseReply.code(raw), let amount = parts[1].int64,
             let stock = parts[2].int64, let sku = parts[3].string
         else { throw unexpected("release", reply) }
         if code == .released { soldOut.invalidate(sku: sku) }
@@ -222,7 +226,7 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             newStock: new,
             timestampMilliseconds: timestamp,
             generation: UInt64(generation),
-            released: released == 1
+            released: released == RedisInventoryScripts.OrderReleasedField.released.value
         )
     }
 
@@ -304,13 +308,10 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             ]
         )
         soldOut.invalidate(sku: sku)
-        switch reply.int64 {
-        case 0: return .repaired
-        case 1: return .generationChanged
-        case 2: return .invalidSold
-        case 3: return .soldChanged
-        default: throw unexpected("repair", reply)
+        guard let value = reply.int64, let outcome = RedisInventoryScripts.RepairReply.outcome(value) else {
+            throw unexpected("repair", reply)
         }
+        return outcome
     }
 
     // MARK: Health
@@ -455,7 +456,7 @@ struct DeductScriptCall: Sendable {
         }
         return client.submitScript(RedisInventoryScripts.deduct, arguments: arguments).flatMapThrowing { reply in
             guard let values = reply.elements, values.count == requests.count * 3 else {
-                if reply.elements?.first?.int64 == -1 {
+                if reply.elements?.first?.int64 == RedisInventoryScripts.DeductReply.ledgerFull.value {
                     throw RedisInventoryStore.ledgerFull(backlogMax: ledgerBacklogMax)
                 }
                 if let message = reply.errorMessage { throw RedisError(.server, message) }
@@ -464,11 +465,12 @@ struct DeductScriptCall: Sendable {
             let now = soldOut.isEnabled ? InventoryClock.monotonicNanoseconds() : 0
             var outcomes: [DeductOutcome] = []
             outcomes.reserveCapacity(requests.count)
+            let replayedValue = RedisInventoryScripts.DeductReply.replayed.value
             for index in requests.indices {
-                guard let raw = values[index * 3].int64, let code = DeductCode(rawValue: UInt8(clamping: raw)),
+                guard let raw = values[index * 3].int64, let code = RedisInventoryScripts.DeductReply.code(raw),
                     let stock = values[index * 3 + 1].int64, let replayed = values[index * 3 + 2].int64
                 else { throw RedisError(.unexpectedReply, "deduct script: \(reply)") }
-                let outcome = DeductOutcome(code: code, stock: stock, replayed: replayed == 1)
+                let outcome = DeductOutcome(code: code, stock: stock, replayed: replayed == replayedValue)
                 outcomes.append(outcome)
             }
             if soldOut.isEnabled { soldOut.observe(requests, outcomes, now: now) }

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import StampedeTelemetry
 import Synchronization
 
 /// Runs the ledger side of a process: the PostgreSQL pool, migrations (retried until PostgreSQL answers), the

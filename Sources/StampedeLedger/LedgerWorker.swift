@@ -1,6 +1,5 @@
 import Logging
 import StampedeInventory
-import StampedeTelemetry
 import Synchronization
 import Tracing
 

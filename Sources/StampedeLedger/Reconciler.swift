@@ -1,5 +1,4 @@
 import StampedeInventory
-import StampedeTelemetry
 
 /// Compares each SKU's sold units in the hot store (Redis or embedded) with the ledger, and can repair the hot
 /// store from the ledger.

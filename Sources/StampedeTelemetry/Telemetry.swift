@@ -15,6 +15,9 @@ public struct TelemetryConfiguration: Sendable {
     /// traces are kept whatever the ratio (see ``TailKeepingTracer``).
     public var defaultSampleRatio: Double = 0.01
     public var logLevel: Logger.Level = .info
+    /// Bucket bounds of the value histograms, by metric label (each domain's `…Metrics` type declares its own).
+    /// Histograms not named here get the backends' defaults.
+    public var histogramBuckets: [String: [Double]] = [:]
 
     public init() {}
 }
@@ -53,9 +56,7 @@ public struct Telemetry: Sendable {
         otel.diagnosticLogLevel = .warning
         otel.traces.sampler = .parentBasedAlwaysOn
         otel.metrics.exportInterval = .seconds(10)
-        otel.metrics.valueHistogramBuckets[InventoryMetrics.deductDuration] =
-            InventoryMetrics.durationBucketsMilliseconds
-        for (label, buckets) in LedgerMetrics.histogramBuckets { otel.metrics.valueHistogramBuckets[label] = buckets }
+        for (label, buckets) in configuration.histogramBuckets { otel.metrics.valueHistogramBuckets[label] = buckets }
         var services: [any Service] = []
 
         let stderrFactory: @Sendable (String) -> any LogHandler = { label in
@@ -80,8 +81,7 @@ public struct Telemetry: Sendable {
 
         let registry = PrometheusCollectorRegistry()
         var prometheus = PrometheusMetricsFactory(registry: registry)
-        prometheus.valueHistogramBuckets[InventoryMetrics.deductDuration] = InventoryMetrics.durationBucketsMilliseconds
-        for (label, buckets) in LedgerMetrics.histogramBuckets { prometheus.valueHistogramBuckets[label] = buckets }
+        for (label, buckets) in configuration.histogramBuckets { prometheus.valueHistogramBuckets[label] = buckets }
         if checked.metricsEndpointSet {
             let backend = try OTel.makeMetricsBackend(configuration: otel)
             services.append(backend.service)
@@ -93,7 +93,13 @@ public struct Telemetry: Sendable {
         if checked.tracesEndpointSet {
             let backend = try OTel.makeTracingBackend(configuration: otel)
             services.append(backend.service)
-            InstrumentationSystem.bootstrap(TailKeepingTracer(inner: backend.factory, configuration: tailSampling))
+            InstrumentationSystem.bootstrap(
+                TailKeepingTracer(
+                    inner: backend.factory,
+                    configuration: tailSampling,
+                    metricsFactory: MetricsSystem.factory
+                )
+            )
         }
         logger.info(
             "telemetry ready",

@@ -1,4 +1,5 @@
-import StampedeCLI
+import StampedeApp
+import StampedeConfiguration
 import Testing
 
 @Suite("ledger settings of serve and worker: flag, then environment, then default")

@@ -1,4 +1,5 @@
-import StampedeCLI
+import StampedeApp
+import StampedeConfiguration
 import StampedeInventory
 import Testing
 

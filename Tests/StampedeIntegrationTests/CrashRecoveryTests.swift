@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import StampedeTestSupport
+import NIOHTTP1
+import StampedeTesting
 import Synchronization
 import Testing
 

@@ -1,7 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
 import StampedeRedis
-import StampedeTestSupport
+import StampedeTesting
 import Synchronization
 import Testing
 

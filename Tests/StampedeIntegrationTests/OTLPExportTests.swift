@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import StampedeTestSupport
+import NIOHTTP1
+import StampedeTesting
 import Testing
 
 /// The real binary exports to a real OTLP/HTTP receiver; the test decodes what arrived.

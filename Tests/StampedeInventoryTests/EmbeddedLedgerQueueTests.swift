@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import StampedeTestSupport
+import StampedeTesting
 import Testing
 
 @testable import StampedeInventory

@@ -1,3 +1,4 @@
+import StampedeJournal
 import Testing
 
 @testable import StampedeInventory

@@ -5,7 +5,7 @@ import StampedeInventoryRedis
 import StampedeLedger
 import StampedeRedis
 import StampedeTelemetry
-import StampedeTestSupport
+import StampedeTesting
 import Synchronization
 import Testing
 

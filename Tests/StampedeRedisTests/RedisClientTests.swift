@@ -2,8 +2,9 @@ import InMemoryTracing
 import Logging
 import MetricsTestKit
 import NIOCore
-import StampedeTestSupport
+import StampedeTesting
 import Testing
+import Tracing
 
 @testable import StampedeRedis
 

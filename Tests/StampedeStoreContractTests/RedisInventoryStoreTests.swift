@@ -3,7 +3,7 @@ import MetricsTestKit
 import StampedeInventory
 import StampedeInventoryRedis
 import StampedeRedis
-import StampedeTestSupport
+import StampedeTesting
 import Synchronization
 import Testing
 

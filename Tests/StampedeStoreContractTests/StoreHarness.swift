@@ -2,7 +2,7 @@ import Logging
 import StampedeInventory
 import StampedeInventoryRedis
 import StampedeRedis
-import StampedeTestSupport
+import StampedeTesting
 
 /// The stores that must behave the same: every contract test runs against each.
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {

@@ -1,4 +1,6 @@
+import DequeModule
 import Logging
+import StampedeJournal
 
 #if canImport(Glibc)
 import Glibc
@@ -11,8 +13,9 @@ import Darwin
 /// The files of an embedded store: `LOCK`, `snapshot.bin` and `journal.log`.
 ///
 /// Start-up recovers the state from the snapshot and the journal, writes a new snapshot of it (atomically, by
-/// rename), empties the journal and hands it to a ``JournalWriter``. Records carry sequence numbers so a crash
-/// between the rename and the truncation replays nothing twice.
+/// rename), empties the journal and hands it to a `JournalWriter`. Records carry sequence numbers so a crash
+/// between the rename and the truncation replays nothing twice. The framing, the lock and the journal's replay
+/// (sequence check, torn tail) are StampedeJournal's; what the records mean, and the snapshot, are the inventory's.
 ///
 /// With a ledger, the journal is also its queue: records not yet acknowledged by the ledger worker are kept in
 /// the snapshot's pending section (format 2) with their sequence numbers, so compaction never drops them, followed
@@ -23,7 +26,7 @@ struct DataDirectory {
 
     let path: String
     let logger: Logger
-    private var lockFD: Int32 = -1
+    private var directoryLock: DirectoryLock?
 
     var snapshotPath: String { path + "/snapshot.bin" }
     var journalPath: String { path + "/journal.log" }
@@ -33,23 +36,18 @@ struct DataDirectory {
         self.logger = logger
     }
 
-    /// Creates the directory if needed and takes an exclusive lock on it.
+    /// Creates the directory if needed and takes an exclusive lock on it (`data_directory_unavailable` if another
+    /// process holds it).
     mutating func lock() throws(InventoryStoreError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw unavailable("cannot create the data directory", call: "mkdir", path: path)
+        do throws(JournalError) {
+            directoryLock = try DirectoryLock(directory: path)
+        } catch {
+            throw InventoryStoreError(error)
         }
-        let fd = open(path + "/LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw unavailable("cannot open the lock file", call: "open", path: path + "/LOCK") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let error = unavailable("another process uses this data directory", call: "flock", path: path + "/LOCK")
-            Glibc.close(fd)
-            throw error
-        }
-        lockFD = fd
     }
 
     func unlock() {
-        if lockFD >= 0 { Glibc.close(lockFD) }
+        directoryLock?.release()
     }
 
     /// Rebuilds the engine (and the ledger backlog, when there is a ledger) from disk and returns the last
@@ -145,7 +143,7 @@ struct DataDirectory {
                 pendingCount = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             }
         }
-        var reader = JournalFrameReader(fd: fd, path: snapshotPath)
+        var reader = JournalFrameReader<JournalRecord>(fd: fd, path: snapshotPath)
         var count: UInt64 = 0
         var pending: [(UInt64, JournalRecord)] = []
         while true {
@@ -196,77 +194,24 @@ struct DataDirectory {
         return fields[2]
     }
 
+    /// Replays the journal on top of the snapshot; the journal drops a torn tail and refuses gaps and corruption.
     private func replayJournal(
         into engine: inout InventoryEngine,
         backlog: inout LedgerBacklog?,
         after snapshotSeq: UInt64
     ) throws -> UInt64 {
-        let fd = open(journalPath, O_RDWR | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return snapshotSeq }
-            throw SystemCallError(call: "open", path: journalPath, errno: errno)
-        }
-        defer { Glibc.close(fd) }
-        var reader = JournalFrameReader(fd: fd, path: journalPath)
-        var lastSeq = snapshotSeq
-        var replayed = 0
-        while true {
-            let (frame, stop) = try reader.next()
-            guard let frame else {
-                if case .badFrame(let offset, let reason) = stop {
-                    try dropTornTail(fd: fd, offset: offset, reason: reason, lastSeq: lastSeq)
-                }
-                break
+        try JournalFrameReader<JournalRecord>.replay(journalAtPath: journalPath, after: snapshotSeq, logger: logger) {
+            seq,
+            record in
+            try engine.replay(record)
+            guard backlog != nil else { return }
+            if case .ledgerAcknowledged(let through) = record {
+                backlog!.acknowledge(through: through)
+            } else if case .traceContext(let entrySeq, let traceParent) = record {
+                backlog!.attach(traceParent: traceParent, toSeq: entrySeq)
+            } else if let event = LedgerEvent(record: record, engine: engine) {
+                backlog!.append(seq: seq, event: event, traceParent: nil)
             }
-            if frame.seq <= snapshotSeq { continue }
-            guard frame.seq == lastSeq + 1 else {
-                throw InventoryStoreError(.corrupted, context: "journal jumps from seq \(lastSeq) to \(frame.seq)")
-            }
-            try engine.replay(frame.record)
-            if backlog != nil {
-                if case .ledgerAcknowledged(let through) = frame.record {
-                    backlog!.acknowledge(through: through)
-                } else if case .traceContext(let entrySeq, let traceParent) = frame.record {
-                    backlog!.attach(traceParent: traceParent, toSeq: entrySeq)
-                } else if let event = LedgerEvent(record: frame.record, engine: engine) {
-                    backlog!.append(seq: frame.seq, event: event, traceParent: nil)
-                }
-            }
-            lastSeq = frame.seq
-            replayed += 1
-        }
-        logger.info("replayed journal", metadata: ["records": "\(replayed)", "seq": "\(lastSeq)"])
-        return lastSeq
-    }
-
-    /// A crash mid-write leaves at most one unfinished group commit at the tail, with no valid frame after the
-    /// bad one. A valid frame further on, or more bytes than one group commit writes, means corruption of
-    /// acknowledged data: refuse to start rather than drop it.
-    private func dropTornTail(fd: Int32, offset: Int, reason: String, lastSeq: UInt64) throws {
-        let size = Int(lseek(fd, 0, SEEK_END))
-        let dropped = size - offset
-        guard dropped <= JournalWriter.defaultPendingBytesMax + (1 << 20) else {
-            throw InventoryStoreError(
-                .corrupted,
-                context: "journal frame at offset \(offset) is bad (\(reason)) with \(dropped) bytes after it"
-            )
-        }
-        var tail = [UInt8](repeating: 0, count: dropped)
-        let readBytes = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, dropped, off_t(offset)) }
-        guard readBytes == dropped else { throw SystemCallError(call: "pread", path: journalPath, errno: errno) }
-        if let found = JournalFrame.firstValidFrame(in: tail, after: 1, seqAbove: lastSeq) {
-            throw InventoryStoreError(
-                .corrupted,
-                context:
-                    "journal frame at offset \(offset) is bad (\(reason)) but a valid frame follows at \(offset + found)"
-            )
-        }
-        logger.warning(
-            "dropping the torn tail of the journal (never acknowledged)",
-            metadata: ["offset": "\(offset)", "bytes": "\(dropped)", "reason": "\(reason)"]
-        )
-        guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
-            throw SystemCallError(call: "ftruncate", path: journalPath, errno: errno)
         }
     }
 
@@ -288,18 +233,10 @@ struct DataDirectory {
 
     private func syncDirectory() throws(InventoryStoreError) {
         do {
-            try Self.syncDirectory(at: path)
+            try DurableFiles.syncDirectory(atPath: path)
         } catch {
             throw InventoryStoreError(.storageFailed, context: "cannot sync the data directory", underlying: error)
         }
-    }
-
-    /// Makes the directory's entries (files created, renamed or removed in it) durable.
-    static func syncDirectory(at path: String) throws(SystemCallError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemCallError(call: "open", path: path, errno: errno) }
-        defer { Glibc.close(fd) }
-        guard fsync(fd) == 0 else { throw SystemCallError(call: "fsync", path: path, errno: errno) }
     }
 
     private func unavailable(_ context: String, call: String, path: String) -> InventoryStoreError {

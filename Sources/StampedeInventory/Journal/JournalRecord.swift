@@ -1,3 +1,5 @@
+import StampedeJournal
+
 /// One change to the inventory, as written to the journal and the snapshot.
 ///
 /// Replaying the records of a journal in order rebuilds the engine exactly; see ``InventoryEngine/replay(_:)``.
@@ -23,9 +25,9 @@ public enum JournalRecord: Sendable, Hashable {
     }
 }
 
-extension JournalRecord {
+extension JournalRecord: JournalRecordCodec {
     /// Appends the record's payload (no framing) to `bytes`.
-    func encode(into bytes: inout [UInt8]) {
+    public func encode(into bytes: inout [UInt8]) {
         switch self {
         case .putItem(let sku, let config, let generation, let timestamp):
             bytes.append(Kind.putItem.rawValue)
@@ -60,8 +62,9 @@ extension JournalRecord {
         }
     }
 
-    /// Decodes one payload; throws when it is not a well-formed record.
-    static func decode(_ payload: UnsafeRawBufferPointer) throws(JournalDecodeError) -> JournalRecord {
+    /// Decodes one payload; throws ``StampedeJournal/JournalError/Code-swift.struct/corrupted`` when it is not a
+    /// well-formed record.
+    public static func decode(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalRecord {
         var reader = ByteReader(payload)
         let record: JournalRecord
         switch Kind(rawValue: try reader.readByte()) {
@@ -98,17 +101,18 @@ extension JournalRecord {
         case .traceContext:
             record = .traceContext(seq: try reader.readInteger(), traceParent: try reader.readString())
         case nil:
-            throw JournalDecodeError(reason: "unknown record kind")
+            throw JournalError.malformedRecord("unknown record kind")
         }
-        guard reader.isAtEnd else { throw JournalDecodeError(reason: "trailing bytes after record") }
+        guard reader.isAtEnd else { throw JournalError.malformedRecord("trailing bytes after record") }
         return record
     }
 }
 
-/// A journal or snapshot payload that does not decode.
-public struct JournalDecodeError: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "malformed journal record: \(reason)" }
+extension JournalError {
+    /// A journal or snapshot payload that does not decode.
+    static func malformedRecord(_ reason: String) -> JournalError {
+        JournalError(.corrupted, context: "malformed journal record: \(reason)")
+    }
 }
 
 extension [UInt8] {
@@ -133,15 +137,15 @@ struct ByteReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func readByte() throws(JournalDecodeError) -> UInt8 {
-        guard offset < bytes.count else { throw JournalDecodeError(reason: "short record") }
+    mutating func readByte() throws(JournalError) -> UInt8 {
+        guard offset < bytes.count else { throw JournalError.malformedRecord("short record") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readInteger<T: FixedWidthInteger>() throws(JournalDecodeError) -> T {
+    mutating func readInteger<T: FixedWidthInteger>() throws(JournalError) -> T {
         let size = MemoryLayout<T>.size
-        guard bytes.count - offset >= size else { throw JournalDecodeError(reason: "short record") }
+        guard bytes.count - offset >= size else { throw JournalError.malformedRecord("short record") }
         var value = T.zero
         withUnsafeMutableBytes(of: &value) {
             $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + size]))
@@ -150,9 +154,9 @@ struct ByteReader {
         return T(littleEndian: value)
     }
 
-    mutating func readString() throws(JournalDecodeError) -> String {
+    mutating func readString() throws(JournalError) -> String {
         let count = Int(try readInteger() as UInt16)
-        guard bytes.count - offset >= count else { throw JournalDecodeError(reason: "short string") }
+        guard bytes.count - offset >= count else { throw JournalError.malformedRecord("short string") }
         defer { offset += count }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]), as: UTF8.self)
     }

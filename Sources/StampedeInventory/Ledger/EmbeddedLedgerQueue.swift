@@ -1,3 +1,5 @@
+import StampedeJournal
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -76,7 +78,7 @@ public struct EmbeddedLedgerQueue: LedgerQueue {
         }
         // A new file or a rename is durable only once the directory is: the acknowledgement that follows must
         // not outlive the letter after a power cut.
-        if rotates || !exists { try DataDirectory.syncDirectory(at: dataDirectory) }
+        if rotates || !exists { try DurableFiles.syncDirectory(atPath: dataDirectory) }
         // The batch's acknowledgement covers this entry's sequence number.
     }
 

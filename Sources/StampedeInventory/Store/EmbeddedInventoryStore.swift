@@ -1,4 +1,5 @@
 import Logging
+import StampedeJournal
 import Synchronization
 
 /// The embedded default: the engine in memory behind one lock, made durable by a journal with group commit.
@@ -32,7 +33,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
 
     public let limits: InventoryLimits
     private let engine: Mutex<InventoryEngine>
-    private let journal: JournalWriter
+    private let journal: JournalWriter<JournalRecord>
     private let directory: DataDirectory
     private let clock: @Sendable () -> Int64
     private let closed = Atomic<Bool>(false)
@@ -63,7 +64,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         self.limits = configuration.limits
         self.directory = directory
         self.engine = Mutex(engine)
-        self.journal = JournalWriter(
+        self.journal = JournalWriter<JournalRecord>(
             fd: fd,
             path: directory.journalPath,
             lastSeq: lastSeq,
@@ -92,7 +93,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             let (outcome, record) = engine.put(sku: sku, config: config, now: now)
             return (outcome, record.map { append($0, engine: engine, traceParent: traceParent) })
         }
-        if let seq { try await journal.waitDurable(seq) }
+        if let seq { try await waitDurable(seq) }
         return outcome
     }
 
@@ -102,7 +103,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
 
     public func deduct(_ request: DeductRequest) async throws -> DeductOutcome {
         let (outcome, seq) = try apply(request)
-        if let seq { try await journal.waitDurable(seq) }
+        if let seq { try await waitDurable(seq) }
         return outcome
     }
 
@@ -125,7 +126,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             return
         }
         journal.waitDurable(seq) { result in
-            completion(result.map { outcome }.mapError { $0 as any Error })
+            completion(result.map { outcome }.mapError { InventoryStoreError($0) as any Error })
         }
     }
 
@@ -164,7 +165,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             }
             return (outcomes, seq)
         }
-        if let seq { try await journal.waitDurable(seq) }
+        if let seq { try await waitDurable(seq) }
         return outcomes
     }
 
@@ -177,7 +178,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             let needsDurability = outcome.code != .orderNotFound
             return (outcome, durableSeq(for: needsDurability, record: record, engine: engine, traceParent: traceParent))
         }
-        if let seq { try await journal.waitDurable(seq) }
+        if let seq { try await waitDurable(seq) }
         return outcome
     }
 
@@ -186,7 +187,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             (engine.order(orderID), journal.appendedSeq)
         }
         // A log record is shown only once it is durable, like the answer of the deduct that wrote it.
-        if order != nil { try await journal.waitDurable(seq) }
+        if order != nil { try await waitDurable(seq) }
         return order
     }
 
@@ -214,7 +215,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
     /// Needs no engine lock (deducts go on meanwhile): the entries are in the journal already, and the journal
     /// and the backlog have locks of their own.
     public func acknowledgeLedger(through seq: UInt64) throws(InventoryStoreError) {
-        try journal.checkWritable()
+        try checkJournalWritable()
         _ = journal.append(.ledgerAcknowledged(throughSeq: seq))
         backlog.withLock { $0.acknowledge(through: seq) }
     }
@@ -230,7 +231,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         if let failure = journal.failure {
             directory.logger.error(
                 "the journal failed; the next start recovers what reached the disk",
-                metadata: ["error": "\(String(reflecting: failure))"]
+                metadata: ["error": "\(String(reflecting: InventoryStoreError(failure)))"]
             )
         }
         directory.unlock()
@@ -264,12 +265,30 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
 
     /// Throws when the journal failed or the ledger backlog is full. Must run under the engine lock.
     private func checkWritable() throws(InventoryStoreError) {
-        try journal.checkWritable()
+        try checkJournalWritable()
         if let ledgerBacklogMax, backlog.withLock({ $0.count }) >= ledgerBacklogMax {
             throw InventoryStoreError(
                 .ledgerBacklogFull,
                 context: "\(ledgerBacklogMax) entries wait for the PostgreSQL ledger"
             )
+        }
+    }
+
+    /// Throws the journal's refusal (failed, closing, too far behind) as the store's error.
+    private func checkJournalWritable() throws(InventoryStoreError) {
+        do throws(JournalError) {
+            try journal.checkWritable()
+        } catch {
+            throw InventoryStoreError(error)
+        }
+    }
+
+    /// Waits until the journal holds `seq` durably, throwing its failure as the store's error.
+    private func waitDurable(_ seq: UInt64) async throws(InventoryStoreError) {
+        do throws(JournalError) {
+            try await journal.waitDurable(seq)
+        } catch {
+            throw InventoryStoreError(error)
         }
     }
 

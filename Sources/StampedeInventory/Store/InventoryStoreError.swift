@@ -44,22 +44,3 @@ public struct InventoryStoreError: Error, Sendable, CustomStringConvertible, Cus
         return text
     }
 }
-
-/// A failed system call, with its errno.
-public struct SystemCallError: Error, Sendable, CustomStringConvertible {
-    public var call: String
-    public var path: String
-    public var errno: Int32
-
-    public var description: String {
-        "\(call)(\(path)) failed: \(String(cString: strerror(errno))) (errno \(errno))"
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,5 +1,8 @@
 /// How ``TailKeepingTracer`` decides which traces to export.
 public struct TailSamplingConfiguration: Sendable, Equatable {
+    /// The default of ``bufferedBytesMax``: 64 MiB.
+    public static let bufferedBytesMaxDefault = 64 * 1024 * 1024
+
     /// Share of new traces (local roots without a remote parent) exported whatever their outcome.
     public var headRatio: Double
     /// Whether a remote parent's sampled flag decides for its trace (`parentbased_*` samplers).
@@ -8,22 +11,30 @@ public struct TailSamplingConfiguration: Sendable, Equatable {
     public var slowThresholdNanoseconds: UInt64
     /// Most spans buffered per unsampled local trace; later spans of that trace are dropped.
     public var spansPerTraceMax: Int
+    /// Most bytes (estimated) that all undecided unsampled traces hold together; environment variable
+    /// `STAMPEDE_TRACE_BUFFER_BYTES_MAX`, default ``bufferedBytesMaxDefault`` (64 MiB). Past it, a new unsampled
+    /// trace is not buffered and a span or change that would not fit is dropped (both counted).
+    public var bufferedBytesMax: Int
 
     public init(
         headRatio: Double = 0.01,
         followsRemoteParent: Bool = true,
         slowThresholdNanoseconds: UInt64 = 100_000_000,
-        spansPerTraceMax: Int = 64
+        spansPerTraceMax: Int = 64,
+        bufferedBytesMax: Int = TailSamplingConfiguration.bufferedBytesMaxDefault
     ) {
         precondition((0...1).contains(headRatio), "a ratio is between 0 and 1")
         precondition(spansPerTraceMax >= 1)
+        precondition(bufferedBytesMax >= 1)
         self.headRatio = headRatio
         self.followsRemoteParent = followsRemoteParent
         self.slowThresholdNanoseconds = slowThresholdNanoseconds
         self.spansPerTraceMax = spansPerTraceMax
+        self.bufferedBytesMax = bufferedBytesMax
     }
 
-    /// Reads the standard sampler variables (already validated) and `STAMPEDE_TRACE_SLOW_MS`.
+    /// Reads the standard sampler variables (already validated), `STAMPEDE_TRACE_SLOW_MS` and
+    /// `STAMPEDE_TRACE_BUFFER_BYTES_MAX`. No value can make it trap: what does not parse takes the default.
     public init(environment: [String: String], defaultRatio: Double) {
         let sampler = environment["OTEL_TRACES_SAMPLER"] ?? "parentbased_traceidratio"
         let argument = environment["OTEL_TRACES_SAMPLER_ARG"].flatMap(Double.init) ?? defaultRatio
@@ -31,13 +42,16 @@ public struct TailSamplingConfiguration: Sendable, Equatable {
         switch sampler {
         case "always_on", "parentbased_always_on": ratio = 1
         case "always_off", "parentbased_always_off": ratio = 0
-        default: ratio = min(max(argument, 0), 1)
+        default: ratio = argument.isNaN ? 0 : min(max(argument, 0), 1)
         }
         let slowMilliseconds = environment["STAMPEDE_TRACE_SLOW_MS"].flatMap(UInt64.init) ?? 100
+        let (slowNanoseconds, slowOverflow) = slowMilliseconds.multipliedReportingOverflow(by: 1_000_000)
+        let bytesMax = environment["STAMPEDE_TRACE_BUFFER_BYTES_MAX"].flatMap { Int($0.trimmingWhitespace()) }
         self.init(
             headRatio: ratio,
             followsRemoteParent: sampler.hasPrefix("parentbased_"),
-            slowThresholdNanoseconds: slowMilliseconds * 1_000_000
+            slowThresholdNanoseconds: slowOverflow ? .max : slowNanoseconds,
+            bufferedBytesMax: bytesMax.flatMap { $0 >= 1 ? $0 : nil } ?? Self.bufferedBytesMaxDefault
         )
     }
 }

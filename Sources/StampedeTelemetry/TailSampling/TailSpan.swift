@@ -56,7 +56,7 @@ public final class TailSpan<Inner: Tracer>: Tracing.Span, Sendable where Inner: 
         set {
             switch storage {
             case .forwarded(let span): span.attributes = newValue
-            case .buffered(let span): span.update { $0.attributes = newValue }
+            case .buffered(let span): span.setAttributes(newValue)
             }
         }
     }
@@ -72,18 +72,14 @@ public final class TailSpan<Inner: Tracer>: Tracing.Span, Sendable where Inner: 
     public func setStatus(_ status: SpanStatus) {
         switch storage {
         case .forwarded(let span): span.setStatus(status)
-        case .buffered(let span):
-            span.update {
-                $0.status = status
-                if status.code == .error { $0.failed = true }
-            }
+        case .buffered(let span): span.setStatus(status)
         }
     }
 
     public func addEvent(_ event: SpanEvent) {
         switch storage {
         case .forwarded(let span): span.addEvent(event)
-        case .buffered(let span): span.update { $0.events.append(event) }
+        case .buffered(let span): span.addEvent(event, failed: false)
         }
     }
 
@@ -95,14 +91,12 @@ public final class TailSpan<Inner: Tracer>: Tracing.Span, Sendable where Inner: 
         switch storage {
         case .forwarded(let span): span.recordError(error, attributes: attributes, at: instant())
         case .buffered(let span):
+            guard span.index != nil else { return }
             var eventAttributes = attributes
             eventAttributes["exception.type"] = "\(type(of: error))"
             eventAttributes["exception.message"] = "\(error)"
             let event = SpanEvent(name: "exception", at: instant(), attributes: eventAttributes)
-            span.update {
-                $0.events.append(event)
-                $0.failed = true
-            }
+            span.addEvent(event, failed: true)
         }
     }
 
@@ -133,18 +127,26 @@ final class BufferedSpan<Inner: Tracer>: Sendable where Inner: Sendable {
     }
 
     var attributes: SpanAttributes {
-        var attributes = SpanAttributes()
-        if let index { trace.update(index) { attributes = $0.attributes } }
-        return attributes
+        guard let index else { return SpanAttributes() }
+        return trace.attributes(of: index)
     }
 
     func rename(_ newName: String) {
         name.withLock { $0 = newName }
-        update { $0.name = newName }
+        if let index { trace.rename(index, to: newName) }
     }
 
-    func update(_ body: (inout BufferedSpanRecord) -> Void) {
-        if let index { trace.update(index, body) }
+    func setAttributes(_ attributes: SpanAttributes) {
+        if let index { trace.setAttributes(attributes, of: index) }
+    }
+
+    func setStatus(_ status: SpanStatus) {
+        if let index { trace.setStatus(status, of: index) }
+    }
+
+    /// Appends an event; `failed` (a recorded error) marks the span failed even when the event does not fit.
+    func addEvent(_ event: SpanEvent, failed: Bool) {
+        if let index { trace.addEvent(event, failed: failed, of: index) }
     }
 
     func end(at nanoseconds: UInt64) {

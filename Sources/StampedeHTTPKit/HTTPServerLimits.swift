@@ -1,0 +1,75 @@
+import StampedeConfiguration
+
+/// The limits every Stampede HTTP server keeps, whatever its clients do.
+///
+/// Each has a flag (`stampede serve --help`), an environment variable, a default, a metric and an answer when it
+/// is reached (docs/operations.md, "Connection limits").
+public struct HTTPServerLimits: Sendable, Equatable {
+    /// `STAMPEDE_CONNECTIONS_MAX`, default 10,000: open client connections. Past it a new connection is accepted,
+    /// answered `503 too_many_connections` with `Connection: close` at once, and closed; the others carry on.
+    public var connectionsMax = 10_000
+    /// `STAMPEDE_REQUESTS_IN_FLIGHT_MAX`, default 4,096: requests being answered at once, on every route and the
+    /// fast path. Past it a request is answered `503 overloaded` with `Retry-After: 1`, having changed nothing.
+    public var requestsInFlightMax = 4096
+    /// `STAMPEDE_IDLE_TIMEOUT_MS`, default 60,000: a keep-alive connection with no request for this long is closed.
+    public var idleTimeoutMilliseconds = 60_000
+    /// `STAMPEDE_HEADER_TIMEOUT_MS`, default 10,000: a request's head must arrive in full within this long of its
+    /// first byte (of the connection's opening, for its first request); a slower client is closed.
+    public var headerTimeoutMilliseconds = 10_000
+
+    public init() {}
+
+    /// Reads each limit from its environment variable; a value that is not a number in range is an error naming it.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        try self.init(
+            connectionsMax: nil,
+            requestsInFlightMax: nil,
+            idleTimeoutMilliseconds: nil,
+            headerTimeoutMilliseconds: nil,
+            environment: environment
+        )
+    }
+
+    /// Resolves each limit: the flag if given, else its variable, else the default.
+    public init(
+        connectionsMax: Int?,
+        requestsInFlightMax: Int?,
+        idleTimeoutMilliseconds: Int?,
+        headerTimeoutMilliseconds: Int?,
+        environment: [String: String]
+    ) throws(ConfigurationError) {
+        let defaults = HTTPServerLimits()
+        self.connectionsMax = try ConfigurationError.integer(
+            connectionsMax,
+            environment,
+            "STAMPEDE_CONNECTIONS_MAX",
+            "connections-max",
+            1...1_000_000,
+            default: defaults.connectionsMax
+        )
+        self.requestsInFlightMax = try ConfigurationError.integer(
+            requestsInFlightMax,
+            environment,
+            "STAMPEDE_REQUESTS_IN_FLIGHT_MAX",
+            "requests-in-flight-max",
+            1...1_000_000,
+            default: defaults.requestsInFlightMax
+        )
+        self.idleTimeoutMilliseconds = try ConfigurationError.integer(
+            idleTimeoutMilliseconds,
+            environment,
+            "STAMPEDE_IDLE_TIMEOUT_MS",
+            "idle-timeout-ms",
+            1...86_400_000,
+            default: defaults.idleTimeoutMilliseconds
+        )
+        self.headerTimeoutMilliseconds = try ConfigurationError.integer(
+            headerTimeoutMilliseconds,
+            environment,
+            "STAMPEDE_HEADER_TIMEOUT_MS",
+            "header-timeout-ms",
+            1...3_600_000,
+            default: defaults.headerTimeoutMilliseconds
+        )
+    }
+}

@@ -1,0 +1,21 @@
+import Hummingbird
+
+/// Keeps routed requests within ``HTTPServerLimits/requestsInFlightMax`` (the fast path takes its slots from the
+/// same ``ServerLoad``): past it a request is answered `503 overloaded` without reaching its route.
+///
+/// Registered right after ``ErrorMiddleware``, so a refusal is a JSON answer and costs nothing else.
+public struct RequestLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let load: ServerLoad
+
+    public init(load: ServerLoad) { self.load = load }
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard load.admitRequest() else { throw APIError.overloaded }
+        defer { load.requestFinished() }
+        return try await next(request, context)
+    }
+}

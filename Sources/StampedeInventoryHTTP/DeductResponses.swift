@@ -1,0 +1,97 @@
+import HTTPTypes
+import Hummingbird
+import StampedeHTTPKit
+import StampedeInventory
+
+/// The JSON answers of deduct and release, and the HTTP status each business outcome maps to.
+enum DeductResponses {
+    static func status(of code: DeductCode) -> HTTPResponse.Status {
+        switch code {
+        case .success: .ok
+        case .stockNotFound: .notFound
+        case .orderConflict, .userLimitExceeded, .insufficientStock: .conflict
+        case .rateLimited: .tooManyRequests
+        case .capacityExhausted: .serviceUnavailable
+        }
+    }
+
+    static func message(of code: DeductCode) -> String {
+        switch code {
+        case .success: "success"
+        case .stockNotFound: "stock not found"
+        case .orderConflict: "order id was already used with a different sku, user or amount"
+        case .rateLimited: "too many requests from this user for this sku; retry after the rate window"
+        case .userLimitExceeded: "purchase would exceed the per-user limit of this sku"
+        case .insufficientStock: "insufficient stock"
+        case .capacityExhausted: "the store holds its maximum of order records"
+        }
+    }
+
+    /// Writes one outcome's fields into an open JSON object.
+    static func write(_ outcome: DeductOutcome, into json: inout JSONWriter) {
+        json.field("success", outcome.isSuccess)
+        if outcome.isSuccess {
+            json.field("new_stock", outcome.stock)
+            json.field("message", "success")
+            if outcome.replayed { json.field("replayed", true) }
+        } else {
+            json.field("code", outcome.code.name)
+            json.field("message", message(of: outcome.code))
+            if outcome.code == .insufficientStock { json.field("current_stock", outcome.stock) }
+            json.field("retryable", outcome.code.isRetryable)
+        }
+    }
+
+    static func response(_ outcome: DeductOutcome) -> Response {
+        json(outcome).response(status: status(of: outcome.code))
+    }
+
+    static func json(_ outcome: DeductOutcome) -> JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        write(outcome, into: &json)
+        json.endObject()
+        return json
+    }
+
+    static func response(_ outcome: ReleaseOutcome) -> Response {
+        var json = JSONWriter()
+        json.beginObject()
+        switch outcome.code {
+        case .released, .alreadyReleased:
+            json.field("success", true)
+            json.field("released", outcome.releasedAmount)
+            json.field("new_stock", outcome.stock)
+            json.field("sku", outcome.sku)
+            json.field("message", outcome.code.name)
+        case .orderNotFound, .orderSuperseded:
+            json.field("success", false)
+            json.field("code", outcome.code.name)
+            json.field(
+                "message",
+                outcome.code == .orderNotFound
+                    ? "no order with this id" : "the item was reset after this order; its units are not returned"
+            )
+        }
+        json.endObject()
+        let status: HTTPResponse.Status =
+            switch outcome.code {
+            case .released, .alreadyReleased: .ok
+            case .orderNotFound: .notFound
+            case .orderSuperseded: .conflict
+            }
+        return json.response(status: status)
+    }
+
+    static func write(_ item: ItemSnapshot, into json: inout JSONWriter) {
+        json.field("sku", item.sku)
+        json.field("stock", item.stock)
+        json.field("sold", item.sold)
+        if let limit = item.limitPerUser {
+            json.field("limit_per_user", limit)
+        } else {
+            json.nullField("limit_per_user")
+        }
+        json.field("rate_window_ms", item.rateWindowMilliseconds)
+    }
+}

@@ -1,0 +1,47 @@
+import Tracing
+
+/// Estimates, in bytes, of what the tail buffer holds, to bound it (``TailSamplingConfiguration/bufferedBytesMax``).
+///
+/// A fixed cost per trace, span, attribute and event, plus the UTF-8 sizes of the strings kept: cheap to compute
+/// (the UTF-8 count of a native string is stored) and allocation-free. Values that only format themselves
+/// (`stringConvertible`) get a fixed cost rather than being formatted.
+enum BufferedSize {
+    /// A trace: its `BufferedTrace` object, lock, trace ID and the root's parent context.
+    static let traceBase = 256
+    /// A span: its record and span ID (the `TailSpan`, `BufferedSpan` and context live only while it is open).
+    static let spanBase = 256
+    /// An attribute: its dictionary slot, key and value storage.
+    static let attributeBase = 64
+    /// An event: its array slot, name and attributes storage.
+    static let eventBase = 64
+    /// A `stringConvertible` value, or an element of a `stringConvertibleArray`.
+    static let describedValue = 64
+
+    static func span(named name: String) -> Int { spanBase + name.utf8.count }
+
+    static func attributes(_ attributes: SpanAttributes) -> Int {
+        var bytes = 0
+        // swift-format-ignore: ReplaceForEachWithForLoop
+        // `SpanAttributes` is not a sequence: `forEach` is its only iteration.
+        attributes.forEach { key, value in bytes += Self.attributeBase + key.utf8.count + Self.value(value) }
+        return bytes
+    }
+
+    static func value(_ value: SpanAttribute) -> Int {
+        switch value {
+        case .string(let string): string.utf8.count
+        case .stringArray(let strings): strings.reduce(0) { $0 + 16 + $1.utf8.count }
+        case .int32Array(let values): values.count * 4
+        case .int64Array(let values): values.count * 8
+        case .doubleArray(let values): values.count * 8
+        case .boolArray(let values): values.count
+        case .stringConvertible: describedValue
+        case .stringConvertibleArray(let values): values.count * describedValue
+        default: 0
+        }
+    }
+
+    static func event(_ event: SpanEvent) -> Int { eventBase + event.name.utf8.count + attributes(event.attributes) }
+
+    static func status(_ status: SpanStatus?) -> Int { status?.message?.utf8.count ?? 0 }
+}
