@@ -56,7 +56,6 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     let router = Router(context: AppRequestContext.self)
     let routeMethods = RouteMethods()
     router.add(middleware: ErrorMiddleware(routeMethods: routeMethods))
-    if let load = dependencies.load { router.add(middleware: RequestLimitMiddleware(load: load)) }
     if dependencies.propagatesBaggage { router.add(middleware: BaggageMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     if dependencies.tracingEnabled { router.add(middleware: TracingMiddleware()) }
@@ -67,8 +66,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         readiness: dependencies.readiness,
         prometheus: dependencies.prometheus
     ).addRoutes(to: router)
+    // The API's requests count against the server's requests in flight (as the fast path's do); health probes and
+    // the scrape do not, so an overloaded instance is not also reported dead.
+    let inventory = router.group("api/v1/inventory")
+    if let load = dependencies.load { inventory.add(middleware: RequestLimitMiddleware(load: load)) }
     InventoryController(store: dependencies.store, metrics: dependencies.metrics, tracer: dependencies.tracer)
-        .addRoutes(to: router.group("api/v1/inventory"))
+        .addRoutes(to: inventory)
     routeMethods.record(router)
     return router
 }
@@ -141,7 +144,6 @@ public func buildWorkerApplication(
     let router = Router(context: AppRequestContext.self)
     let routeMethods = RouteMethods()
     router.add(middleware: ErrorMiddleware(routeMethods: routeMethods))
-    if let load { router.add(middleware: RequestLimitMiddleware(load: load)) }
     router.add(middleware: UnexpectedErrorLogMiddleware())
     HealthController(dependencyReady: isReady, readiness: readiness, prometheus: prometheus).addRoutes(to: router)
     routeMethods.record(router)

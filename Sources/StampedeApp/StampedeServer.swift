@@ -106,7 +106,8 @@ public func buildApplication(
     // Shutdown runs in reverse: readiness flips, HTTP drains, the store flushes or disconnects, telemetry last.
     // The ledger stops before the store closes: the worker's last acknowledgement is a journal record.
     let ledgerServices: [any Service] =
-        try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger).map { [$0] } ?? []
+        try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger).map { [$0.pool, $0] }
+        ?? []
     let services: [any Service] =
         telemetry.services + [opened.service] + ledgerServices
         + [app, ReadinessService(readiness: dependencies.readiness)]
@@ -156,6 +157,6 @@ public func buildWorker(
         }
     )
     let services: [any Service] =
-        telemetry.services + [opened.service, service, app, ReadinessService(readiness: readiness)]
+        telemetry.services + [opened.service, service.pool, service, app, ReadinessService(readiness: readiness)]
     return BuiltProcess(services: services, logger: logger)
 }

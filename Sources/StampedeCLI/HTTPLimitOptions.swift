@@ -27,18 +27,18 @@ struct HTTPLimitOptions: ParsableArguments {
 
     @Option(
         help: """
-            Close a connection whose request head is not complete this long (ms) after its first byte. \
-            Env: STAMPEDE_HEADER_TIMEOUT_MS. Default: 10000.
+            Close a connection whose request (head and body) is not complete this long (ms) after its first byte. \
+            Env: STAMPEDE_READ_TIMEOUT_MS. Default: 10000.
             """
     )
-    var headerTimeoutMs: Int?
+    var readTimeoutMs: Int?
 
     func limits(environment: [String: String]) throws(ConfigurationError) -> HTTPServerLimits {
         try HTTPServerLimits(
             connectionsMax: connectionsMax,
             requestsInFlightMax: requestsInFlightMax,
             idleTimeoutMilliseconds: idleTimeoutMs,
-            headerTimeoutMilliseconds: headerTimeoutMs,
+            readTimeoutMilliseconds: readTimeoutMs,
             environment: environment
         )
     }

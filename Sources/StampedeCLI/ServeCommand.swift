@@ -1,15 +1,8 @@
 import ArgumentParser
 import Foundation
-import Logging
-import Metrics
-import ServiceLifecycle
 import StampedeApp
 import StampedeConfiguration
 import StampedeHTTPKit
-import StampedeInventory
-import StampedeLedger
-import StampedeTelemetry
-import Tracing
 
 /// `stampede serve`: the inventory service on the embedded store.
 struct ServeCommand: AsyncParsableCommand {
@@ -111,13 +104,14 @@ struct ServeCommand: AsyncParsableCommand {
                 ledger: try ledgerOptions.settings(environment: environment),
                 limits: try limitOptions.limits(environment: environment)
             )
-            try configuration.validate()
         } catch {
             throw ValidationError(error.description)
         }
         let process: BuiltProcess
         do {
             process = try await buildApplication(configuration: configuration, environment: environment)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
         } catch is StoreOpenFailed {
             throw ExitCode.failure
         }

@@ -1,15 +1,8 @@
 import ArgumentParser
 import Foundation
-import Logging
-import Metrics
-import ServiceLifecycle
 import StampedeApp
 import StampedeConfiguration
 import StampedeHTTPKit
-import StampedeInventoryRedis
-import StampedeLedger
-import StampedeTelemetry
-import Tracing
 
 /// `stampede worker`: the ledger worker on its own, for Redis mode (the embedded journal is read in `serve`).
 struct WorkerCommand: AsyncParsableCommand {

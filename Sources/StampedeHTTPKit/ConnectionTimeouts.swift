@@ -2,36 +2,40 @@ import NIOCore
 import NIOHTTP1
 import StampedeFastPath
 
-/// The idle and header-read timeouts of one connection, as two handlers around SwiftNIO's HTTP/1 decoder sharing
+/// The idle and request-read timeouts of one connection, as two handlers around SwiftNIO's HTTP/1 decoder sharing
 /// one state (both run on the connection's event loop).
 ///
-/// - The bytes side, before the decoder, notes the first byte of a request: from then on its head must be complete
-///   within ``HTTPServerLimits/headerTimeoutMilliseconds`` (a client trickling a header byte a second is closed).
-/// - The messages side, after the decoder, sees every request's head and every answer's end, on the router's path
-///   and the fast path alike: with no request in progress and no byte of the next one, the connection is idle and
-///   is closed after ``HTTPServerLimits/idleTimeoutMilliseconds``; while a request is read or answered, neither
-///   timeout runs.
+/// - The bytes side, before the decoder, notes the first byte of a request: from then on the whole request, its
+///   head and then its body, must arrive within ``HTTPServerLimits/readTimeoutMilliseconds`` (a client trickling
+///   its header or its body a byte a second is closed, and cannot hold a slot of the requests in flight for long).
+/// - The messages side, after the decoder, sees every request's head and end and every answer's end, on the
+///   router's path and the fast path alike: with no request in progress and no byte of the next one, the connection
+///   is idle and is closed after ``HTTPServerLimits/idleTimeoutMilliseconds``. While a request is answered (read in
+///   full, its answer not yet written), no timeout runs.
 ///
-/// A new connection starts waiting for its first request's head under the header timeout. A connection that
-/// upgrades (WebSocket) leaves both handlers: its protocol keeps its own liveness.
+/// A new connection starts waiting for its first request under the read timeout. A connection that upgrades
+/// (WebSocket) leaves both handlers: its protocol keeps its own liveness.
 final class ConnectionTimeouts {
     private enum Phase {
         /// No request in progress, no byte of the next one.
         case idle
         /// Bytes of a request's head have arrived (or the connection just opened), not yet all of it.
         case readingHead
-        /// Requests in progress (read, or answered): no timeout runs.
+        /// Requests in progress: their bodies are read (``readingBody``) or their answers awaited.
         case busy
         /// The connection upgraded or closed.
         case done
     }
 
     private let idleTimeout: TimeAmount
-    private let headerTimeout: TimeAmount
+    private let readTimeout: TimeAmount
     private let load: ServerLoad
     private var phase = Phase.readingHead
+    /// A request's head has arrived and its end has not.
+    private var readingBody = false
     /// Requests whose head arrived and whose answer's end has not been written.
     private var requestsInProgress = 0
+    /// One timer; what it means when it fires follows from the phase then.
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
@@ -41,7 +45,7 @@ final class ConnectionTimeouts {
 
     init(limits: HTTPServerLimits, load: ServerLoad) {
         self.idleTimeout = .milliseconds(Int64(limits.idleTimeoutMilliseconds))
-        self.headerTimeout = .milliseconds(Int64(limits.headerTimeoutMilliseconds))
+        self.readTimeout = .milliseconds(Int64(limits.readTimeoutMilliseconds))
         self.load = load
     }
 
@@ -55,30 +59,39 @@ final class ConnectionTimeouts {
     }
 
     fileprivate func started(_ context: ChannelHandlerContext) {
-        guard self.context == nil else { return }
+        guard self.context == nil, phase != .done else { return }
         self.context = context
-        arm(.header)
+        arm(readTimeout)
     }
 
     fileprivate func bytesArrived() {
         guard case .idle = phase else { return }
         phase = .readingHead
-        arm(.header)
+        arm(readTimeout)
     }
 
     fileprivate func headArrived() {
         guard phase != .done else { return }
         requestsInProgress += 1
+        readingBody = true
+        // The deadline set at the request's first byte runs on through its body; a pipelined request whose bytes
+        // came while another was answered gets its own.
+        if timer == nil { arm(readTimeout) }
         phase = .busy
+    }
+
+    fileprivate func requestEnded() {
+        guard phase == .busy else { return }
+        readingBody = false
         cancelTimer()
     }
 
     fileprivate func answerEnded() {
         guard phase == .busy else { return }
         requestsInProgress -= 1
-        guard requestsInProgress == 0 else { return }
+        guard requestsInProgress == 0, !readingBody else { return }
         phase = .idle
-        arm(.idle)
+        arm(idleTimeout)
     }
 
     fileprivate func leave() {
@@ -99,13 +112,19 @@ final class ConnectionTimeouts {
         context = nil
     }
 
-    private func arm(_ reason: ServerLoad.TimeoutReason) {
+    private func arm(_ timeout: TimeAmount) {
         cancelTimer()
         guard let context else { return }
-        let timeout = reason == .idle ? idleTimeout : headerTimeout
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             self.timer = nil
-            guard let context = self.context, self.phase != .done, self.phase != .busy else { return }
+            let reason: ServerLoad.TimeoutReason
+            switch self.phase {
+            case .idle: reason = .idle
+            case .readingHead: reason = .header
+            case .busy where self.readingBody: reason = .body
+            case .busy, .done: return
+            }
+            guard let context = self.context else { return }
             self.load.timedOut(reason)
             self.phase = .done
             context.close(promise: nil)
@@ -145,7 +164,7 @@ final class ConnectionTimeouts {
         }
     }
 
-    /// After the decoder: notes each request's head and each answer's end.
+    /// After the decoder: notes each request's head and end, and each answer's end.
     final class MessagesSide: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias InboundOut = HTTPServerRequestPart
@@ -155,15 +174,19 @@ final class ConnectionTimeouts {
 
         fileprivate init(owner: ConnectionTimeouts) { self.owner = owner }
 
+        /// Each part is noted before it is handed on: the fast path may answer its request within the call.
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .head(let head) = unwrapInboundIn(data) else {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                owner.headArrived()
                 context.fireChannelRead(data)
-                return
+                if head.asksForUpgrade { owner.leave() }
+            case .body:
+                context.fireChannelRead(data)
+            case .end:
+                owner.requestEnded()
+                context.fireChannelRead(data)
             }
-            // Noted before it is handed on: the fast path may answer it within the call.
-            owner.headArrived()
-            context.fireChannelRead(data)
-            if head.asksForUpgrade { owner.leave() }
         }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

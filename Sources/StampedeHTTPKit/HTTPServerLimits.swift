@@ -13,9 +13,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
     public var requestsInFlightMax = 4096
     /// `STAMPEDE_IDLE_TIMEOUT_MS`, default 60,000: a keep-alive connection with no request for this long is closed.
     public var idleTimeoutMilliseconds = 60_000
-    /// `STAMPEDE_HEADER_TIMEOUT_MS`, default 10,000: a request's head must arrive in full within this long of its
-    /// first byte (of the connection's opening, for its first request); a slower client is closed.
-    public var headerTimeoutMilliseconds = 10_000
+    /// `STAMPEDE_READ_TIMEOUT_MS`, default 10,000: a request, its head and then its body, must arrive in full within
+    /// this long of its first byte (of the connection's opening, for its first request); a slower client is closed.
+    public var readTimeoutMilliseconds = 10_000
 
     public init() {}
 
@@ -25,7 +25,7 @@ public struct HTTPServerLimits: Sendable, Equatable {
             connectionsMax: nil,
             requestsInFlightMax: nil,
             idleTimeoutMilliseconds: nil,
-            headerTimeoutMilliseconds: nil,
+            readTimeoutMilliseconds: nil,
             environment: environment
         )
     }
@@ -35,7 +35,7 @@ public struct HTTPServerLimits: Sendable, Equatable {
         connectionsMax: Int?,
         requestsInFlightMax: Int?,
         idleTimeoutMilliseconds: Int?,
-        headerTimeoutMilliseconds: Int?,
+        readTimeoutMilliseconds: Int?,
         environment: [String: String]
     ) throws(ConfigurationError) {
         let defaults = HTTPServerLimits()
@@ -63,13 +63,13 @@ public struct HTTPServerLimits: Sendable, Equatable {
             1...86_400_000,
             default: defaults.idleTimeoutMilliseconds
         )
-        self.headerTimeoutMilliseconds = try ConfigurationError.integer(
-            headerTimeoutMilliseconds,
+        self.readTimeoutMilliseconds = try ConfigurationError.integer(
+            readTimeoutMilliseconds,
             environment,
-            "STAMPEDE_HEADER_TIMEOUT_MS",
-            "header-timeout-ms",
+            "STAMPEDE_READ_TIMEOUT_MS",
+            "read-timeout-ms",
             1...3_600_000,
-            default: defaults.headerTimeoutMilliseconds
+            default: defaults.readTimeoutMilliseconds
         )
     }
 }

@@ -3,7 +3,8 @@ import Hummingbird
 /// Keeps routed requests within ``HTTPServerLimits/requestsInFlightMax`` (the fast path takes its slots from the
 /// same ``ServerLoad``): past it a request is answered `503 overloaded` without reaching its route.
 ///
-/// Registered right after ``ErrorMiddleware``, so a refusal is a JSON answer and costs nothing else.
+/// Added to each system's API group, inside the metrics and tracing middleware, so a refusal is counted and traced
+/// as the fast path's is; health probes and `/metrics` stay outside it.
 public struct RequestLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let load: ServerLoad
 

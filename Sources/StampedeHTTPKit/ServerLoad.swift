@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Metrics: `stampede.http.connections` and `stampede.http.requests.in_flight` (gauges),
 /// `stampede.http.connections.refused`, `stampede.http.requests.refused` and
-/// `stampede.http.connections.timed_out{reason=idle|header}` (counters).
+/// `stampede.http.connections.timed_out{reason=idle|header|body}` (counters).
 public final class ServerLoad: Sendable {
     public static let connectionsLabel = "stampede.http.connections"
     public static let connectionsRefusedLabel = "stampede.http.connections.refused"
@@ -23,6 +23,7 @@ public final class ServerLoad: Sendable {
     private let requestsRefused: Counter
     private let idleTimeouts: Counter
     private let headerTimeouts: Counter
+    private let bodyTimeouts: Counter
 
     public init(limits: HTTPServerLimits, factory: any MetricsFactory) {
         self.limits = limits
@@ -32,6 +33,7 @@ public final class ServerLoad: Sendable {
         requestsRefused = Counter(label: Self.requestsRefusedLabel, dimensions: [], factory: factory)
         idleTimeouts = Counter(label: Self.timedOutLabel, dimensions: [("reason", "idle")], factory: factory)
         headerTimeouts = Counter(label: Self.timedOutLabel, dimensions: [("reason", "header")], factory: factory)
+        bodyTimeouts = Counter(label: Self.timedOutLabel, dimensions: [("reason", "body")], factory: factory)
         connectionsGauge.record(0)
         requestsGauge.record(0)
     }
@@ -68,12 +70,14 @@ public final class ServerLoad: Sendable {
         requestsGauge.record(inFlight)
     }
 
-    enum TimeoutReason { case idle, header }
+    /// Why a connection was closed: idle, or its request's head or body too slow.
+    enum TimeoutReason { case idle, header, body }
 
     func timedOut(_ reason: TimeoutReason) {
         switch reason {
         case .idle: idleTimeouts.increment()
         case .header: headerTimeouts.increment()
+        case .body: bodyTimeouts.increment()
         }
     }
 

@@ -2,8 +2,9 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Runs the ledger side of a process: the PostgreSQL pool, migrations (retried until PostgreSQL answers), the
-/// worker, and periodic reconciliation. A graceful shutdown lets the worker finish the batch in hand.
+/// Runs the ledger side of a process: migrations (retried until PostgreSQL answers), the worker, and periodic
+/// reconciliation. A graceful shutdown lets the worker finish the batch in hand. The PostgreSQL pool is a service of
+/// its own (``pool``), placed before this one in the group, so it stops only after the worker's last write.
 ///
 /// PostgreSQL being down never stops the sale: entries wait in the queue, bounded by its maximum.
 public final class LedgerService: Service {
@@ -36,8 +37,10 @@ public final class LedgerService: Service {
     /// Whether the schema is in place (the worker writes only after that).
     public var isMigrated: Bool { migrated.load(ordering: .relaxed) }
 
+    /// The PostgreSQL connection pool this service writes through, as a service to run before it.
+    public var pool: PostgresPoolService { PostgresPoolService(ledger: ledger) }
+
     public func run() async {
-        let pool = Task { await ledger.run() }
         await withGracefulShutdownHandler {
             guard await migrate() else { return }
             await withTaskGroup(of: Void.self) { group in
@@ -48,7 +51,6 @@ public final class LedgerService: Service {
             self.stopping.store(true, ordering: .relaxed)
             self.worker.stop()
         }
-        pool.cancel()
     }
 
     /// Migrates, retrying with backoff while PostgreSQL is unreachable; false when stopped first.
@@ -102,5 +104,15 @@ public final class LedgerService: Service {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled && ContinuousClock.now < deadline {
             try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
         }
+    }
+}
+
+/// The PostgreSQL pool of a ledger as a service of the group: it runs until its own graceful shutdown, which the
+/// group sends only after the services started after it (the ledger service) have stopped.
+public struct PostgresPoolService: Service {
+    let ledger: PostgresLedger
+
+    public func run() async {
+        await cancelWhenGracefulShutdown { await ledger.run() }
     }
 }

@@ -93,13 +93,13 @@ extension HTTPServerLimits {
         connections: Int = 100,
         requests: Int = 100,
         idleMilliseconds: Int = 60_000,
-        headerMilliseconds: Int = 60_000
+        readMilliseconds: Int = 60_000
     ) -> HTTPServerLimits {
         var limits = HTTPServerLimits()
         limits.connectionsMax = connections
         limits.requestsInFlightMax = requests
         limits.idleTimeoutMilliseconds = idleMilliseconds
-        limits.headerTimeoutMilliseconds = headerMilliseconds
+        limits.readTimeoutMilliseconds = readMilliseconds
         return limits
     }
 }
@@ -136,7 +136,7 @@ struct ConnectionLimitsTests {
     }
 
     @Test func aClientTricklingItsHeaderIsClosedAfterTheHeaderTimeout() async throws {
-        try await LimitedApp.run(.with(headerMilliseconds: 600)) { server, port in
+        try await LimitedApp.run(.with(readMilliseconds: 600)) { server, port in
             let (closed, sent, elapsed) = try await RawSocket.onThread { () -> (Bool, Int, Duration) in
                 let socket = try RawSocket(port: port)
                 let head = Array("GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\nX-Slow: ".utf8)
@@ -155,6 +155,33 @@ struct ConnectionLimitsTests {
             #expect(sent < 30, "closed after about 6 of the bytes, not after the whole head (\(sent) sent)")
             #expect(elapsed < .seconds(4))
             #expect(server.counter(ServerLoad.timedOutLabel, [("reason", "header")]) == 1)
+        }
+    }
+
+    @Test func aClientTricklingItsBodyIsClosedAfterTheReadTimeoutAndGivesItsSlotBack() async throws {
+        try await LimitedApp.run(.with(requests: 1, readMilliseconds: 600)) { server, port in
+            let (closed, elapsed) = try await RawSocket.onThread { () -> (Bool, Duration) in
+                let socket = try RawSocket(port: port)
+                let request = RawHTTP.deduct(user: "slow", order: "slow-1")
+                let split = request.range(of: "\r\n\r\n")!.upperBound
+                let started = ContinuousClock.now
+                // The whole head at once, then the body a byte every 100 ms.
+                try socket.send(String(request[..<split]))
+                for byte in Array(request[split...].utf8) {
+                    do { try socket.send([byte]) } catch { break }
+                    Thread.sleep(forTimeInterval: 0.1)
+                    if ContinuousClock.now - started > .seconds(4) { break }
+                }
+                return (socket.waitForClose(), ContinuousClock.now - started)
+            }
+            #expect(closed)
+            #expect(elapsed < .seconds(4))
+            #expect(server.counter(ServerLoad.timedOutLabel, [("reason", "body")]) == 1)
+            // The deduct held the only slot of the requests in flight until its connection closed.
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.load.requestsInFlight == 0)
+            let answers = try await RawHTTP.exchange(port: port, [RawHTTP.deduct(user: "quick", order: "quick-1")])
+            #expect(answers.first?.status == 200)
         }
     }
 
@@ -189,6 +216,8 @@ struct ConnectionLimitsTests {
             #expect(refused.map(\.status) == [503, 503])
             #expect(refused.allSatisfy { $0.body.contains("\"overloaded\"") })
             #expect(server.counter(ServerLoad.requestsRefusedLabel) == 2)
+            let probe = try await RawHTTP.exchange(port: port, ["GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n"])
+            #expect(probe.first?.status == 200, "a health probe is not a request the limit refuses")
             server.load.requestFinished()
             let answered = try await RawHTTP.exchange(
                 port: port,
@@ -226,10 +255,10 @@ struct ConnectionLimitsTests {
         #expect(limits.idleTimeoutMilliseconds == 900)
         #expect(limits.requestsInFlightMax == HTTPServerLimits().requestsInFlightMax)
         do {
-            _ = try HTTPServerLimits(environment: ["STAMPEDE_HEADER_TIMEOUT_MS": "soon"])
+            _ = try HTTPServerLimits(environment: ["STAMPEDE_READ_TIMEOUT_MS": "soon"])
             Issue.record("a header timeout that is not a number was accepted")
         } catch {
-            #expect(error.setting == "STAMPEDE_HEADER_TIMEOUT_MS")
+            #expect(error.setting == "STAMPEDE_READ_TIMEOUT_MS")
         }
     }
 }
