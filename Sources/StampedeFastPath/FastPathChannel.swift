@@ -8,13 +8,13 @@ import NIOHTTP1
 ///
 /// The base's pipeline is left as it is: requests the endpoint does not handle reach it unchanged, and a connection
 /// that asks to upgrade (WebSocket) leaves the fast path before the upgrade, so both share one port.
-public struct FastPathChannel<Base: ServerChildChannel, Endpoint: FastPathEndpoint>: ServerChildChannel {
+public struct FastPathChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
     public let base: Base
-    public let endpoint: Endpoint
+    public let endpoint: any FastPathEndpoint
 
-    public init(base: Base, endpoint: Endpoint) {
+    public init(base: Base, endpoint: any FastPathEndpoint) {
         self.base = base
         self.endpoint = endpoint
     }

@@ -7,10 +7,10 @@ import NIOHTTP1
 ///
 /// An endpoint must answer exactly as the router would (same bodies, statuses, header fields, spans and metrics),
 /// so clients, dashboards and traces cannot tell the two paths apart.
+///
+/// The handler holds its endpoint as an existential, not as a generic parameter: a generic handler in this module,
+/// used from another, runs unspecialized and looks up its state's type metadata on every event (BENCHMARKS.md).
 public protocol FastPathEndpoint: AnyObject, Sendable {
-    /// What the endpoint notes when a request's head arrives (its clocks, an admission).
-    associatedtype Start: Sendable
-
     /// The largest body collected; past it ``answer(head:body:bodyTooLarge:started:on:respond:)`` is told so.
     var bodyBytesMax: Int { get }
 
@@ -18,23 +18,38 @@ public protocol FastPathEndpoint: AnyObject, Sendable {
     func handles(_ head: HTTPRequestHead) -> Bool
 
     /// Called when a handled request's head arrives, on the connection's event loop.
-    func start(_ head: HTTPRequestHead) -> Start
+    func start(_ head: HTTPRequestHead) -> FastPathStart
 
     /// A request whose connection went away before its body was complete: never answered.
-    func abandoned(_ start: Start)
+    func abandoned(_ start: FastPathStart)
 
     /// One request, collected: answers through `respond` exactly once, on `eventLoop` (the connection's).
     func answer(
         head: HTTPRequestHead,
         body: ByteBuffer,
         bodyTooLarge: Bool,
-        started: Start,
+        started: FastPathStart,
         on eventLoop: any EventLoop,
         respond: @escaping @Sendable (HTTPResponse.Status, ByteBuffer) -> Void
     )
 
     /// The answer's head, as the router's application would write it.
     func responseHead(_ status: HTTPResponse.Status, contentLength: Int, date: String, close: Bool) -> HTTPResponseHead
+}
+
+/// What an endpoint notes when a request's head arrives: when, on both clocks (its duration and its server span
+/// start there, as the router's middleware starts them before the body is read), and whether it holds a slot of the
+/// server's requests in flight.
+public struct FastPathStart: Sendable {
+    public var monotonicNanoseconds: Int64
+    public var wallNanosecondsSinceEpoch: UInt64
+    public var admitted: Bool
+
+    public init(monotonicNanoseconds: Int64, wallNanosecondsSinceEpoch: UInt64, admitted: Bool) {
+        self.monotonicNanoseconds = monotonicNanoseconds
+        self.wallNanosecondsSinceEpoch = wallNanosecondsSinceEpoch
+        self.admitted = admitted
+    }
 }
 
 extension HTTPRequestHead {

@@ -16,7 +16,7 @@ import NIOHTTP1
 /// is held here from a request's head until its answer is written; with nothing in progress on either path, the
 /// quiesce closes the connection here (behind an upgrade handler no state handler may exist yet). A request asking
 /// to upgrade the connection (WebSocket) is handed on, and the handler leaves the pipeline before the upgrade.
-public final class FastPathHandler<Endpoint: FastPathEndpoint>: ChannelDuplexHandler, RemovableChannelHandler {
+public final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = HTTPServerRequestPart
     public typealias InboundOut = HTTPServerRequestPart
     public typealias OutboundIn = HTTPServerResponsePart
@@ -28,7 +28,7 @@ public final class FastPathHandler<Endpoint: FastPathEndpoint>: ChannelDuplexHan
         /// A routed request's parts are passing through.
         case routing
         /// An endpoint's request body is arriving; the endpoint noted its start at its head.
-        case collecting(HTTPRequestHead, ByteBuffer, tooLarge: Bool, started: Endpoint.Start)
+        case collecting(HTTPRequestHead, ByteBuffer, tooLarge: Bool, started: FastPathStart)
         /// A request waits for its endpoint; `close` when it asked to close the connection.
         case answering(close: Bool)
         /// The connection closes after an answer; what still arrives is dropped.
@@ -44,7 +44,7 @@ public final class FastPathHandler<Endpoint: FastPathEndpoint>: ChannelDuplexHan
         case event(Any)
     }
 
-    private let endpoint: Endpoint
+    private let endpoint: any FastPathEndpoint
     private let bodyBytesMax: Int
     private var state = State.idle
     /// Routed requests whose answer's end has not been written yet.
@@ -62,7 +62,7 @@ public final class FastPathHandler<Endpoint: FastPathEndpoint>: ChannelDuplexHan
     private var date = HTTPDateHeader()
     private var context: ChannelHandlerContext?
 
-    public init(endpoint: Endpoint) {
+    public init(endpoint: any FastPathEndpoint) {
         self.endpoint = endpoint
         self.bodyBytesMax = endpoint.bodyBytesMax
     }
@@ -218,7 +218,7 @@ public final class FastPathHandler<Endpoint: FastPathEndpoint>: ChannelDuplexHan
         _ head: HTTPRequestHead,
         body: ByteBuffer,
         tooLarge: Bool,
-        started: Endpoint.Start,
+        started: FastPathStart,
         context: ChannelHandlerContext
     ) {
         let close = head.headers.joined("Connection")?.lowercased() == "close"

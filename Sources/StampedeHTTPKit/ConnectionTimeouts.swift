@@ -29,13 +29,19 @@ final class ConnectionTimeouts {
 
     private let idleTimeout: TimeAmount
     private let readTimeout: TimeAmount
+    /// The shorter timeout: a timer never looks further ahead than this, so no deadline set later can be earlier
+    /// than the pending timer, and a request never schedules or cancels a timer (two per request cost 10% of a
+    /// deduct's CPU when each re-armed one).
+    private let checkInterval: TimeAmount
     private let load: ServerLoad
     private var phase = Phase.readingHead
     /// A request's head has arrived and its end has not.
     private var readingBody = false
     /// Requests whose head arrived and whose answer's end has not been written.
     private var requestsInProgress = 0
-    /// One timer; what it means when it fires follows from the phase then.
+    /// When the current wait times out; nil while requests are answered. What it means follows from the phase.
+    private var deadline: NIODeadline?
+    /// The one timer, pending at or before `deadline`; when it fires early it looks again.
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
@@ -46,6 +52,7 @@ final class ConnectionTimeouts {
     init(limits: HTTPServerLimits, load: ServerLoad) {
         self.idleTimeout = .milliseconds(Int64(limits.idleTimeoutMilliseconds))
         self.readTimeout = .milliseconds(Int64(limits.readTimeoutMilliseconds))
+        self.checkInterval = min(idleTimeout, readTimeout)
         self.load = load
     }
 
@@ -61,13 +68,13 @@ final class ConnectionTimeouts {
     fileprivate func started(_ context: ChannelHandlerContext) {
         guard self.context == nil, phase != .done else { return }
         self.context = context
-        arm(readTimeout)
+        wait(readTimeout)
     }
 
     fileprivate func bytesArrived() {
         guard case .idle = phase else { return }
         phase = .readingHead
-        arm(readTimeout)
+        wait(readTimeout)
     }
 
     fileprivate func headArrived() {
@@ -76,14 +83,14 @@ final class ConnectionTimeouts {
         readingBody = true
         // The deadline set at the request's first byte runs on through its body; a pipelined request whose bytes
         // came while another was answered gets its own.
-        if timer == nil { arm(readTimeout) }
+        if deadline == nil { wait(readTimeout) }
         phase = .busy
     }
 
     fileprivate func requestEnded() {
         guard phase == .busy else { return }
         readingBody = false
-        cancelTimer()
+        deadline = nil
     }
 
     fileprivate func answerEnded() {
@@ -91,12 +98,12 @@ final class ConnectionTimeouts {
         requestsInProgress -= 1
         guard requestsInProgress == 0, !readingBody else { return }
         phase = .idle
-        arm(idleTimeout)
+        wait(idleTimeout)
     }
 
     fileprivate func leave() {
         phase = .done
-        cancelTimer()
+        stop()
         // Both handlers go: bytes of another protocol must not reach them, and no timer must close an upgraded
         // connection.
         if let operations = context?.pipeline.syncOperations {
@@ -108,30 +115,46 @@ final class ConnectionTimeouts {
 
     fileprivate func closed() {
         phase = .done
-        cancelTimer()
+        stop()
         context = nil
     }
 
-    private func arm(_ timeout: TimeAmount) {
-        cancelTimer()
+    /// Sets the deadline `timeout` from now; schedules the timer only when none is pending.
+    private func wait(_ timeout: TimeAmount) {
+        let now = NIODeadline.now()
+        deadline = now + timeout
+        if timer == nil { schedule(at: now + checkInterval) }
+    }
+
+    private func schedule(at instant: NIODeadline) {
         guard let context else { return }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: instant) { [self] in
             self.timer = nil
-            let reason: ServerLoad.TimeoutReason
-            switch self.phase {
-            case .idle: reason = .idle
-            case .readingHead: reason = .header
-            case .busy where self.readingBody: reason = .body
-            case .busy, .done: return
-            }
-            guard let context = self.context else { return }
-            self.load.timedOut(reason)
-            self.phase = .done
-            context.close(promise: nil)
+            self.check()
         }
     }
 
-    private func cancelTimer() {
+    private func check() {
+        guard let deadline, let context, phase != .done else { return }
+        let now = NIODeadline.now()
+        guard now >= deadline else {
+            schedule(at: min(deadline, now + checkInterval))
+            return
+        }
+        let reason: ServerLoad.TimeoutReason
+        switch phase {
+        case .idle: reason = .idle
+        case .readingHead: reason = .header
+        case .busy where readingBody: reason = .body
+        case .busy, .done: return
+        }
+        load.timedOut(reason)
+        phase = .done
+        context.close(promise: nil)
+    }
+
+    private func stop() {
+        deadline = nil
         timer?.cancel()
         timer = nil
     }

@@ -89,20 +89,11 @@ public final class DeductFastPath: FastPathEndpoint {
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
     }
 
-    /// When a request's head arrived, on both clocks: its duration and its server span start there, as the
-    /// router's middleware starts them before the body is read. `admitted`: it holds a slot of the server's
-    /// requests in flight (or the server keeps no count).
-    public struct Start: Sendable {
-        var monotonicNanoseconds: Int64
-        var wall: DefaultTracerClock.Instant
-        var admitted: Bool
-    }
-
     /// Called when a deduct's head arrives: the request counts as active from here.
-    public func start(_ head: HTTPRequestHead) -> Start {
-        let start = Start(
+    public func start(_ head: HTTPRequestHead) -> FastPathStart {
+        let start = FastPathStart(
             monotonicNanoseconds: InventoryClock.monotonicNanoseconds(),
-            wall: DefaultTracerClock.now,
+            wallNanosecondsSinceEpoch: DefaultTracerClock.now.nanosecondsSinceEpoch,
             admitted: load?.admitRequest() ?? true
         )
         routeMetrics.requestStarted()
@@ -110,7 +101,7 @@ public final class DeductFastPath: FastPathEndpoint {
     }
 
     /// A deduct whose connection went away before its body was complete: no longer active, never answered.
-    public func abandoned(_ start: Start) {
+    public func abandoned(_ start: FastPathStart) {
         routeMetrics.requestAbandoned()
         if start.admitted { load?.requestFinished() }
     }
@@ -123,13 +114,18 @@ public final class DeductFastPath: FastPathEndpoint {
         head: HTTPRequestHead,
         body: ByteBuffer,
         bodyTooLarge: Bool,
-        started start: Start,
+        started start: FastPathStart,
         on eventLoop: any EventLoop,
         respond: @escaping @Sendable (HTTPResponse.Status, ByteBuffer) -> Void
     ) {
         let started = start.monotonicNanoseconds
         let load = start.admitted ? self.load : nil
-        let serverSpan = tracingEnabled ? startServerSpan(head, at: start.wall) : nil
+        let serverSpan =
+            tracingEnabled
+            ? startServerSpan(
+                head,
+                at: DefaultTracerClock.Instant(nanosecondsSinceEpoch: start.wallNanosecondsSinceEpoch)
+            ) : nil
         // Each request starts from a fresh context, as each routed one does in its own task: an answer given
         // inline can start the next pipelined deduct inside this one's `withValue`.
         let context = serverSpan?.context ?? baggageContext(head) ?? .topLevel

@@ -7,12 +7,25 @@ public enum JournalFrame {
     /// frame. Part of the file format: the reader rejects longer frames.
     public static let payloadBytesMax = 4096
 
-    /// Appends one framed record to `bytes`.
+    /// Appends one framed record to `bytes`. Inlinable, so the record's encoding is called directly in the caller's
+    /// specialization; the framing around it is not generic.
+    @inlinable
     public static func append<Record: JournalRecordCodec>(_ record: Record, seq: UInt64, to bytes: inout [UInt8]) {
+        let start = beginFrame(seq: seq, in: &bytes)
+        record.encode(into: &bytes)
+        endFrame(startingAt: start, in: &bytes)
+    }
+
+    /// Reserves a frame's header and writes its sequence number; returns where the frame starts.
+    public static func beginFrame(seq: UInt64, in bytes: inout [UInt8]) -> Int {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: 8))
         withUnsafeBytes(of: seq.littleEndian) { bytes.append(contentsOf: $0) }
-        record.encode(into: &bytes)
+        return start
+    }
+
+    /// Fills in the length and checksum of the frame that starts at `start`, once its payload is written.
+    public static func endFrame(startingAt start: Int, in bytes: inout [UInt8]) {
         let payloadBytes = bytes.count - start - headerBytes
         precondition(payloadBytes <= payloadBytesMax, "a record's payload exceeds the frame limit")
         let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }

@@ -75,7 +75,7 @@ extension JournalFrameReader {
             throw JournalError.systemCall(.readFailed, "cannot find the journal's end", call: "lseek", path: path)
         }
         let dropped = size - offset
-        guard dropped <= JournalWriter<Record>.defaultPendingBytesMax + (1 << 20) else {
+        guard dropped <= JournalWriter.defaultPendingBytesMax + (1 << 20) else {
             throw JournalError(
                 .corrupted,
                 context: "journal frame at offset \(offset) is bad (\(reason)) with \(dropped) bytes after it"

@@ -24,9 +24,10 @@ import Darwin
 /// do not signal it; once three naps in a row find no work it sleeps until
 /// the next append signals it, so an idle store costs nothing and its first append is written at once.
 ///
-/// Generic over the record type, so an append encodes the record straight into the pending buffer: no existential
-/// and no allocation beyond that buffer's growth.
-public final class JournalWriter<Record: JournalRecordCodec>: Sendable {
+/// Not generic itself: an append encodes its record straight into the pending buffer through an inlinable generic
+/// front (``append(_:)``), specialized in the caller, so there is no existential, no allocation beyond that buffer's
+/// growth, and no type metadata to look up per append (a generic class used from another module runs unspecialized).
+public final class JournalWriter: Sendable {
     private struct Waiter {
         var seq: UInt64
         var completion: @Sendable (Result<Void, JournalError>) -> Void
@@ -44,8 +45,8 @@ public final class JournalWriter<Record: JournalRecordCodec>: Sendable {
         var finished = false
     }
 
-    /// 64 MiB. A computed property: a generic class cannot have static stored ones.
-    public static var defaultPendingBytesMax: Int { 64 << 20 }
+    /// 64 MiB.
+    public static let defaultPendingBytesMax = 64 << 20
 
     /// Most bytes waiting for the disk; past it ``checkWritable()`` throws ``JournalError/Code-swift.struct/busy``.
     public let pendingBytesMax: Int
@@ -93,10 +94,16 @@ public final class JournalWriter<Record: JournalRecordCodec>: Sendable {
     }
 
     /// Appends one record and returns its sequence number. Never blocks on I/O.
-    public func append(_ record: Record) -> UInt64 {
+    @inlinable
+    public func append<Record: JournalRecordCodec>(_ record: Record) -> UInt64 {
+        append { seq, bytes in JournalFrame.append(record, seq: seq, to: &bytes) }
+    }
+
+    /// Appends one frame, written by `frame` with the sequence number it is given, under the writer's lock.
+    public func append(framing frame: (_ seq: UInt64, _ bytes: inout [UInt8]) -> Void) -> UInt64 {
         let (seq, signal) = state.withLock { state in
             state.appendedSeq += 1
-            JournalFrame.append(record, seq: state.appendedSeq, to: &state.pending)
+            frame(state.appendedSeq, &state.pending)
             let signal = state.writerSleeping
             state.writerSleeping = false
             return (state.appendedSeq, signal)

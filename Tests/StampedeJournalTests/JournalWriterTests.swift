@@ -11,11 +11,11 @@ import Glibc
 
 @Suite("Journal writer")
 struct JournalWriterTests {
-    static func writer(_ durability: Durability, in directory: TemporaryDirectory) throws -> JournalWriter<TestRecord> {
+    static func writer(_ durability: Durability, in directory: TemporaryDirectory) throws -> JournalWriter {
         let path = directory.path + "/journal"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         try #require(fd >= 0)
-        return JournalWriter<TestRecord>(fd: fd, path: path, lastSeq: 0, durability: durability)
+        return JournalWriter(fd: fd, path: path, lastSeq: 0, durability: durability)
     }
 
     @Test(arguments: [Durability.sync, .async])

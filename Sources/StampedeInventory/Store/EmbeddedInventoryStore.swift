@@ -33,7 +33,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
 
     public let limits: InventoryLimits
     private let engine: Mutex<InventoryEngine>
-    private let journal: JournalWriter<JournalRecord>
+    private let journal: JournalWriter
     private let directory: DataDirectory
     private let clock: @Sendable () -> Int64
     private let closed = Atomic<Bool>(false)
@@ -64,7 +64,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         self.limits = configuration.limits
         self.directory = directory
         self.engine = Mutex(engine)
-        self.journal = JournalWriter<JournalRecord>(
+        self.journal = JournalWriter(
             fd: fd,
             path: directory.journalPath,
             lastSeq: lastSeq,
@@ -216,7 +216,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
     /// and the backlog have locks of their own.
     public func acknowledgeLedger(through seq: UInt64) throws(InventoryStoreError) {
         try checkJournalWritable()
-        _ = journal.append(.ledgerAcknowledged(throughSeq: seq))
+        _ = journal.append(JournalRecord.ledgerAcknowledged(throughSeq: seq))
         backlog.withLock { $0.acknowledge(through: seq) }
     }
 
@@ -257,7 +257,7 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
             backlog.withLock { $0.append(seq: seq, event: event, traceParent: traceParent) }
             // Sampled traces only (1% by default): their ledger spans are the ones exported.
             if let traceParent, LedgerTraceContext.isSampled(traceParent) {
-                _ = journal.append(.traceContext(seq: seq, traceParent: traceParent))
+                _ = journal.append(JournalRecord.traceContext(seq: seq, traceParent: traceParent))
             }
         }
         return seq
