@@ -55,6 +55,19 @@ public struct FastPathStart: Sendable {
 extension HTTPRequestHead {
     /// Whether the request asks to switch protocols (a WebSocket upgrade): its connection leaves HTTP/1 handlers.
     public var asksForUpgrade: Bool {
-        headers.joined("Upgrade") != nil && headers.joined("Connection")?.lowercased().contains("upgrade") == true
+        // A WebSocket handshake is a GET (RFC 6455 §4.1): other requests skip the header scan.
+        method == .GET && headers.joined("Upgrade") != nil
+            && headers.joined("Connection")?.lowercased().contains("upgrade") == true
     }
+}
+
+/// Told of each request's head and end and of each answer's end on one connection, in order, on its event loop, by
+/// the handler that sees them first (``FastPathHandler``, for both of its paths).
+public protocol HTTPExchangeObserver: AnyObject {
+    /// A request's head arrived; called before the request is handed on or answered.
+    func requestHeadArrived(_ head: HTTPRequestHead)
+    /// A request's end arrived; called before it is handed on or answered.
+    func requestEnded()
+    /// An answer's end was written.
+    func answerEnded()
 }

@@ -45,6 +45,9 @@ public final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private let endpoint: any FastPathEndpoint
+    /// Told of every request part and answer end of the connection, so that what watches the connection (its
+    /// timeouts) needs no handler of its own: each handler costs every part a hop and a cast.
+    public var observer: (any HTTPExchangeObserver)?
     private let bodyBytesMax: Int
     private var state = State.idle
     /// Routed requests whose answer's end has not been written yet.
@@ -87,6 +90,14 @@ public final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        // Before anything is held or answered: the observer sees parts as they arrive.
+        if let observer {
+            switch part {
+            case .head(let head): observer.requestHeadArrived(head)
+            case .body: break
+            case .end: observer.requestEnded()
+            }
+        }
         if isAnswering {
             held.append(.part(part))
             return
@@ -128,7 +139,10 @@ public final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // The router also answers a request it never got: a parse error (400, then the connection closes).
-        if case .end = unwrapOutboundIn(data), routedInProgress > 0 { routedInProgress -= 1 }
+        if case .end = unwrapOutboundIn(data) {
+            if routedInProgress > 0 { routedInProgress -= 1 }
+            observer?.answerEnded()
+        }
         context.write(data, promise: promise)
     }
 
@@ -251,10 +265,12 @@ public final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             state = .closing
             held.removeAll()
             let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            observer?.answerEnded()
             done.assumeIsolated().whenComplete { _ in context.close(mode: .output, promise: nil) }
             return
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        observer?.answerEnded()
         state = .idle
         if answeringInline {
             handOnAfterAnswer = true

@@ -9,13 +9,14 @@ import StampedeFastPath
 ///   head and then its body, must arrive within ``HTTPServerLimits/readTimeoutMilliseconds`` (a client trickling
 ///   its header or its body a byte a second is closed, and cannot hold a slot of the requests in flight for long).
 /// - The messages side, after the decoder, sees every request's head and end and every answer's end, on the
-///   router's path and the fast path alike: with no request in progress and no byte of the next one, the connection
+///   router's path and the fast path alike (behind a fast path, its ``FastPathHandler`` tells this state instead,
+///   as its ``HTTPExchangeObserver``, which spares every part a handler's hop and cast): with no request in progress and no byte of the next one, the connection
 ///   is idle and is closed after ``HTTPServerLimits/idleTimeoutMilliseconds``. While a request is answered (read in
 ///   full, its answer not yet written), no timeout runs.
 ///
 /// A new connection starts waiting for its first request under the read timeout. A connection that upgrades
 /// (WebSocket) leaves both handlers: its protocol keeps its own liveness.
-final class ConnectionTimeouts {
+final class ConnectionTimeouts: HTTPExchangeObserver {
     private enum Phase {
         /// No request in progress, no byte of the next one.
         case idle
@@ -45,10 +46,6 @@ final class ConnectionTimeouts {
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    /// The pipeline holds the two sides and they hold this state; it only needs them to leave.
-    private weak var bytesSide: BytesSide?
-    private weak var messagesSide: MessagesSide?
-
     init(limits: HTTPServerLimits, load: ServerLoad) {
         self.idleTimeout = .milliseconds(Int64(limits.idleTimeoutMilliseconds))
         self.readTimeout = .milliseconds(Int64(limits.readTimeoutMilliseconds))
@@ -56,14 +53,16 @@ final class ConnectionTimeouts {
         self.load = load
     }
 
-    /// The two handlers, to add before and after the HTTP/1 decoder.
-    func makeHandlers() -> (bytes: BytesSide, messages: MessagesSide) {
-        let bytes = BytesSide(owner: self)
-        let messages = MessagesSide(owner: self)
-        bytesSide = bytes
-        messagesSide = messages
-        return (bytes, messages)
-    }
+    /// The bytes side, to add before the HTTP/1 decoder.
+    /// The pipeline holds them and they hold this state; nothing refers back to them (a weak reference would move
+    /// their reference counts to a side table, slower on every event).
+    func bytesHandler() -> BytesSide { BytesSide(owner: self) }
+
+    /// The messages side, for a connection without a fast path.
+    func messagesHandler() -> MessagesSide { MessagesSide(owner: self) }
+
+    /// Whether the connection upgraded: the handlers leave the pipeline.
+    fileprivate private(set) var hasLeft = false
 
     fileprivate func started(_ context: ChannelHandlerContext) {
         guard self.context == nil, phase != .done else { return }
@@ -77,8 +76,12 @@ final class ConnectionTimeouts {
         wait(readTimeout)
     }
 
-    fileprivate func headArrived() {
+    func requestHeadArrived(_ head: HTTPRequestHead) {
         guard phase != .done else { return }
+        if head.asksForUpgrade {
+            leave()
+            return
+        }
         requestsInProgress += 1
         readingBody = true
         // The deadline set at the request's first byte runs on through its body; a pipelined request whose bytes
@@ -87,13 +90,13 @@ final class ConnectionTimeouts {
         phase = .busy
     }
 
-    fileprivate func requestEnded() {
+    func requestEnded() {
         guard phase == .busy else { return }
         readingBody = false
         deadline = nil
     }
 
-    fileprivate func answerEnded() {
+    func answerEnded() {
         guard phase == .busy else { return }
         requestsInProgress -= 1
         guard requestsInProgress == 0, !readingBody else { return }
@@ -101,15 +104,12 @@ final class ConnectionTimeouts {
         wait(idleTimeout)
     }
 
-    fileprivate func leave() {
+    /// The connection upgrades: no timer may close it now. The messages side leaves once the head is handed on
+    /// (bytes of another protocol must not reach it); the bytes side, which only passes bytes on, with the next read.
+    private func leave() {
         phase = .done
+        hasLeft = true
         stop()
-        // Both handlers go: bytes of another protocol must not reach them, and no timer must close an upgraded
-        // connection.
-        if let operations = context?.pipeline.syncOperations {
-            if let bytesSide { operations.removeHandler(bytesSide, promise: nil) }
-            if let messagesSide { operations.removeHandler(messagesSide, promise: nil) }
-        }
         context = nil
     }
 
@@ -179,6 +179,7 @@ final class ConnectionTimeouts {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             owner.bytesArrived()
             context.fireChannelRead(data)
+            if owner.hasLeft { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
@@ -201,9 +202,9 @@ final class ConnectionTimeouts {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
-                owner.headArrived()
+                owner.requestHeadArrived(head)
                 context.fireChannelRead(data)
-                if head.asksForUpgrade { owner.leave() }
+                if owner.hasLeft { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
             case .body:
                 context.fireChannelRead(data)
             case .end:

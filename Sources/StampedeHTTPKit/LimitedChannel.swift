@@ -2,6 +2,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import StampedeFastPath
 
 /// Any HTTP/1 server child channel kept within a server's ``HTTPServerLimits``: a connection past
 /// ``HTTPServerLimits/connectionsMax`` is answered `503 too_many_connections` and closed at once, and every admitted
@@ -34,9 +35,14 @@ public struct LimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            let handlers = ConnectionTimeouts(limits: load.limits, load: load).makeHandlers()
-            try operations.addHandler(handlers.bytes, position: .before(decoder))
-            try operations.addHandler(handlers.messages, position: .after(decoder))
+            let timeouts = ConnectionTimeouts(limits: load.limits, load: load)
+            try operations.addHandler(timeouts.bytesHandler(), position: .before(decoder))
+            // Behind a fast path, its handler tells the timeouts what it sees; otherwise a handler of their own does.
+            if let fastPath = try? operations.handler(type: FastPathHandler.self) {
+                fastPath.observer = timeouts
+            } else {
+                try operations.addHandler(timeouts.messagesHandler(), position: .after(decoder))
+            }
             return Value(base: value, channel: channel)
         }
     }

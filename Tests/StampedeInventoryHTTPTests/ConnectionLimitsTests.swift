@@ -23,7 +23,11 @@ struct LimitedApp: Sendable {
     let loadMetrics = TestMetrics()
     let httpMetrics = TestMetrics()
 
-    init(limits: HTTPServerLimits) throws {
+    /// Whether deducts take the event-loop path (whose handler then tells the timeouts what it sees).
+    var fastPath = true
+
+    init(limits: HTTPServerLimits, fastPath: Bool = true) throws {
+        self.fastPath = fastPath
         app = try TestApp()
         load = ServerLoad(limits: limits, factory: loadMetrics)
     }
@@ -38,6 +42,7 @@ struct LimitedApp: Sendable {
         )
         dependencies.httpMetricsFactory = httpMetrics
         dependencies.load = load
+        dependencies.deductFastPath = fastPath
         return dependencies
     }
 
@@ -45,9 +50,10 @@ struct LimitedApp: Sendable {
     /// or close; `body` speaks to it through raw sockets on the port it gets.
     static func run(
         _ limits: HTTPServerLimits,
+        fastPath: Bool = true,
         _ body: @escaping @Sendable (LimitedApp, Int) async throws -> Void
     ) async throws {
-        let server = try LimitedApp(limits: limits)
+        let server = try LimitedApp(limits: limits, fastPath: fastPath)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -135,8 +141,9 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test func aClientTricklingItsHeaderIsClosedAfterTheHeaderTimeout() async throws {
-        try await LimitedApp.run(.with(readMilliseconds: 600)) { server, port in
+    @Test(arguments: [true, false])
+    func aClientTricklingItsHeaderIsClosedAfterTheHeaderTimeout(fastPath: Bool) async throws {
+        try await LimitedApp.run(.with(readMilliseconds: 600), fastPath: fastPath) { server, port in
             let (closed, sent, elapsed) = try await RawSocket.onThread { () -> (Bool, Int, Duration) in
                 let socket = try RawSocket(port: port)
                 let head = Array("GET /api/v1/inventory/HOT HTTP/1.1\r\nHost: test\r\nX-Slow: ".utf8)
@@ -158,8 +165,9 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test func aClientTricklingItsBodyIsClosedAfterTheReadTimeoutAndGivesItsSlotBack() async throws {
-        try await LimitedApp.run(.with(requests: 1, readMilliseconds: 600)) { server, port in
+    @Test(arguments: [true, false])
+    func aClientTricklingItsBodyIsClosedAfterTheReadTimeoutAndGivesItsSlotBack(fastPath: Bool) async throws {
+        try await LimitedApp.run(.with(requests: 1, readMilliseconds: 600), fastPath: fastPath) { server, port in
             let (closed, elapsed) = try await RawSocket.onThread { () -> (Bool, Duration) in
                 let socket = try RawSocket(port: port)
                 let request = RawHTTP.deduct(user: "slow", order: "slow-1")
@@ -185,8 +193,9 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutButABusyOneIsNot() async throws {
-        try await LimitedApp.run(.with(idleMilliseconds: 500)) { server, port in
+    @Test(arguments: [true, false])
+    func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutButABusyOneIsNot(fastPath: Bool) async throws {
+        try await LimitedApp.run(.with(idleMilliseconds: 500), fastPath: fastPath) { server, port in
             try await RawSocket.onThread {
                 // Busy for twice the idle timeout, on the fast path only: never closed.
                 let busy = try RawSocket(port: port)
@@ -206,8 +215,9 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test func requestsPastTheInFlightLimitAreAnswered503OnBothPaths() async throws {
-        try await LimitedApp.run(.with(requests: 1)) { server, port in
+    @Test(arguments: [true, false])
+    func requestsPastTheInFlightLimitAreAnswered503OnBothPaths(fastPath: Bool) async throws {
+        try await LimitedApp.run(.with(requests: 1), fastPath: fastPath) { server, port in
             #expect(server.load.admitRequest(), "the test holds the only slot")
             let refused = try await RawHTTP.exchange(
                 port: port,
