@@ -28,6 +28,67 @@ public struct LedgerSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// Each ledger setting, declared once: flag, variable, default and help (``Setting``).
+    public enum Settings {
+        public static let postgresURL = Setting.text(
+            "postgres",
+            "STAMPEDE_POSTGRES_URL",
+            default: "unset (no ledger)",
+            "Write every sale, release and item reset behind to this PostgreSQL ledger: "
+                + "postgres://user[:password]@host[:port]/database"
+                + "[?sslmode=disable|prefer|require|verify-ca|verify-full]."
+        )
+        public static let runsWorker = Setting.boolean(
+            "ledger-worker",
+            "STAMPEDE_LEDGER_WORKER",
+            default: true,
+            "Run the ledger worker in this process (serve only)."
+        )
+        public static let backlogMax = Setting.integer(
+            "ledger-backlog-max",
+            "STAMPEDE_LEDGER_BACKLOG_MAX",
+            default: 1_000_000,
+            1...100_000_000,
+            "Entries queued for the ledger before writes are refused with 503 ledger_backlog_full."
+        )
+        public static let batchMax = Setting.integer(
+            "ledger-batch",
+            "STAMPEDE_LEDGER_BATCH",
+            default: 1000,
+            1...4096,
+            "Entries per ledger transaction."
+        )
+        public static let lingerMilliseconds = Setting.integer(
+            "ledger-linger-ms",
+            "STAMPEDE_LEDGER_LINGER_MS",
+            default: 50,
+            0...10_000,
+            "After a ledger batch that was not full, milliseconds from its read to the next read, so entries gather "
+                + "into larger batches (0: read again at once)."
+        )
+        public static let workerName = Setting.text(
+            "worker-name",
+            "STAMPEDE_WORKER_NAME",
+            default: "the host name",
+            "Consumer name of this worker (Redis mode).",
+            check: { $0.isEmpty || $0.utf8.count > 128 ? "must be 1 to 128 bytes" : nil }
+        )
+        public static let claimIdleMilliseconds = Setting.integer(
+            "ledger-claim-idle-ms",
+            "STAMPEDE_LEDGER_CLAIM_IDLE_MS",
+            default: 30_000,
+            100...3_600_000,
+            "Take over ledger entries another worker left unacknowledged this long (Redis mode)."
+        )
+        public static let reconcileIntervalSeconds = Setting.integer(
+            "reconcile-interval-s",
+            "STAMPEDE_RECONCILE_INTERVAL_S",
+            default: 60,
+            0...86_400,
+            "Seconds between reconciliations that refresh the ledger drift metrics (0: off)."
+        )
+    }
+
     public init(
         postgresURL: String?,
         runsWorker: Bool?,
@@ -40,7 +101,7 @@ public struct LedgerSettings: Sendable, Equatable {
         environment: [String: String]
     ) throws(ConfigurationError) {
         self.init()
-        if let value = postgresURL ?? environment["STAMPEDE_POSTGRES_URL"], !value.isEmpty {
+        if let value = try Settings.postgresURL.resolve(postgresURL, environment), !value.isEmpty {
             do {
                 _ = try PostgresLedgerConfiguration(url: value)
             } catch {
@@ -48,57 +109,15 @@ public struct LedgerSettings: Sendable, Equatable {
             }
             self.postgresURL = value
         }
-        self.runsWorker = try ConfigurationError.boolean(
-            runsWorker,
-            environment,
-            "STAMPEDE_LEDGER_WORKER",
-            default: true
-        )
-        self.backlogMax = try ConfigurationError.integer(
-            backlogMax,
-            environment,
-            "STAMPEDE_LEDGER_BACKLOG_MAX",
-            "ledger-backlog-max",
-            1...100_000_000,
-            default: 1_000_000
-        )
-        self.batchMax = try ConfigurationError.integer(
-            batchMax,
-            environment,
-            "STAMPEDE_LEDGER_BATCH",
-            "ledger-batch",
-            1...4096,
-            default: 1000
-        )
-        self.lingerMilliseconds = try ConfigurationError.integer(
-            lingerMilliseconds,
-            environment,
-            "STAMPEDE_LEDGER_LINGER_MS",
-            "ledger-linger-ms",
-            0...10_000,
-            default: 50
-        )
-        if let value = workerName ?? environment["STAMPEDE_WORKER_NAME"] {
-            guard !value.isEmpty, value.utf8.count <= 128 else {
-                throw ConfigurationError("worker-name", "must be 1 to 128 bytes")
-            }
-            self.workerName = value
-        }
-        self.claimIdleMilliseconds = try ConfigurationError.integer(
-            claimIdleMilliseconds,
-            environment,
-            "STAMPEDE_LEDGER_CLAIM_IDLE_MS",
-            "ledger-claim-idle-ms",
-            100...3_600_000,
-            default: 30_000
-        )
-        self.reconcileIntervalSeconds = try ConfigurationError.integer(
+        self.runsWorker = try Settings.runsWorker.value(runsWorker, environment)
+        self.backlogMax = try Settings.backlogMax.value(backlogMax, environment)
+        self.batchMax = try Settings.batchMax.value(batchMax, environment)
+        self.lingerMilliseconds = try Settings.lingerMilliseconds.value(lingerMilliseconds, environment)
+        if let value = try Settings.workerName.resolve(workerName, environment) { self.workerName = value }
+        self.claimIdleMilliseconds = try Settings.claimIdleMilliseconds.value(claimIdleMilliseconds, environment)
+        self.reconcileIntervalSeconds = try Settings.reconcileIntervalSeconds.value(
             reconcileIntervalSeconds,
-            environment,
-            "STAMPEDE_RECONCILE_INTERVAL_S",
-            "reconcile-interval-s",
-            0...86_400,
-            default: 60
+            environment
         )
     }
 }

@@ -1,10 +1,18 @@
 import ArgumentParser
+import StampedeApp
+import StampedeConfiguration
 
 /// The Redis client's pool options, shared by `serve`, `worker` and `reconcile`.
 struct RedisConnectionOptions: ParsableArguments {
-    @Option(help: "Pooled, pipelined Redis connections. Env: STAMPEDE_REDIS_CONNECTIONS. Default: 4.")
+    @Option(
+        name: .customLong(ServeConfiguration.Settings.redisConnections.flag),
+        help: ArgumentHelp(ServeConfiguration.Settings.redisConnections.help)
+    )
     var redisConnections: Int?
 
-    @Option(help: "Redis connect and reply timeout in ms. Env: STAMPEDE_REDIS_TIMEOUT_MS. Default: 1000.")
+    @Option(
+        name: .customLong(ServeConfiguration.Settings.redisTimeoutMilliseconds.flag),
+        help: ArgumentHelp(ServeConfiguration.Settings.redisTimeoutMilliseconds.help)
+    )
     var redisTimeoutMs: Int?
 }

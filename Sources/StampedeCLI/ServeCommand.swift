@@ -4,6 +4,9 @@ import StampedeApp
 import StampedeConfiguration
 import StampedeHTTPKit
 
+private typealias Serve = ServeConfiguration.Settings
+private typealias Ledger = LedgerSettings.Settings
+
 /// `stampede serve`: the inventory service on the embedded store.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,62 +21,42 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on. Env: STAMPEDE_HOST. Default: 127.0.0.1.")
+    @Option(name: .customLong(Serve.host.flag), help: ArgumentHelp(Serve.host.help))
     var host: String?
 
-    @Option(help: "Port to listen on (0 picks a free one). Env: STAMPEDE_PORT. Default: 8080.")
+    @Option(name: .customLong(Serve.port.flag), help: ArgumentHelp(Serve.port.help))
     var port: Int?
 
-    @Option(help: "Directory of the durable journal and snapshot. Env: STAMPEDE_DATA_DIR. Default: ./stampede-data.")
+    @Option(name: .customLong(Serve.dataDirectory.flag), help: ArgumentHelp(Serve.dataDirectory.help))
     var dataDir: String?
 
-    @Option(
-        help: """
-            sync: fsync every acknowledged change (group commit); async: fsync about once a second. \
-            Env: STAMPEDE_DURABILITY. Default: sync.
-            """
-    )
+    @Option(name: .customLong(Serve.durability.flag), help: ArgumentHelp(Serve.durability.help))
     var durability: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
+    @Option(name: .customLong(Serve.logLevel.flag), help: ArgumentHelp(Serve.logLevel.help))
     var logLevel: String?
 
-    @Option(
-        help: """
-            Keep inventory in Redis, shared by every instance: redis://[[user]:password@]host[:port][/db]. \
-            Env: STAMPEDE_REDIS_URL. Default: unset (embedded store in --data-dir).
-            """
-    )
+    @Option(name: .customLong(Serve.redisURL.flag), help: ArgumentHelp(Serve.redisURL.help))
     var redis: String?
 
     @OptionGroup var redisConnection: RedisConnectionOptions
 
-    @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
+    @Option(name: .customLong(Serve.redisKeyPrefix.flag), help: ArgumentHelp(Serve.redisKeyPrefix.help))
     var redisPrefix: String?
 
-    @Option(
-        help: """
-            Deduct script calls in flight at once; deducts arriving meanwhile share the next call. \
-            Env: STAMPEDE_REDIS_COALESCED_CALLS. Default: 2.
-            """
-    )
+    @Option(name: .customLong(Serve.redisCoalescedCalls.flag), help: ArgumentHelp(Serve.redisCoalescedCalls.help))
     var redisCoalescedCalls: Int?
 
     @Option(
-        help: """
-            Redis mode: answer "sold out" without asking Redis for this many ms after seeing a SKU at zero \
-            (0 turns it off). Env: STAMPEDE_SOLD_OUT_CACHE_MS. Default: 100.
-            """
+        name: .customLong(Serve.soldOutCacheMilliseconds.flag),
+        help: ArgumentHelp(Serve.soldOutCacheMilliseconds.help)
     )
     var soldOutCacheMs: Int?
 
     @Flag(
+        name: .customLong(Serve.deductFastPath.flag),
         inversion: .prefixedNo,
-        help: """
-            Answer POST /api/v1/inventory/deduct on the connection's event loop instead of through the \
-            router (same answers, spans and metrics; about half the CPU per deduct). \
-            Env: STAMPEDE_DEDUCT_FAST_PATH. Default: on.
-            """
+        help: ArgumentHelp(Serve.deductFastPath.help)
     )
     var deductFastPath: Bool?
 
@@ -121,56 +104,33 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// The ledger flags of `serve` and `worker`.
 struct LedgerOptions: ParsableArguments {
-    @Option(
-        help: """
-            Write every sale, release and item reset behind to this PostgreSQL ledger: \
-            postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-ca|verify-full]. \
-            Env: STAMPEDE_POSTGRES_URL. Default: unset (no ledger).
-            """
-    )
+    @Option(name: .customLong(Ledger.postgresURL.flag), help: ArgumentHelp(Ledger.postgresURL.help))
     var postgres: String?
 
-    @Flag(
-        inversion: .prefixedNo,
-        help: "Run the ledger worker in this process (serve only). Env: STAMPEDE_LEDGER_WORKER. Default: on."
-    )
+    @Flag(name: .customLong(Ledger.runsWorker.flag), inversion: .prefixedNo, help: ArgumentHelp(Ledger.runsWorker.help))
     var ledgerWorker: Bool?
 
-    @Option(
-        help: """
-            Entries queued for the ledger before writes are refused with 503 ledger_backlog_full. \
-            Env: STAMPEDE_LEDGER_BACKLOG_MAX. Default: 1000000.
-            """
-    )
+    @Option(name: .customLong(Ledger.backlogMax.flag), help: ArgumentHelp(Ledger.backlogMax.help))
     var ledgerBacklogMax: Int?
 
-    @Option(help: "Entries per ledger transaction. Env: STAMPEDE_LEDGER_BATCH. Default: 1000.")
+    @Option(name: .customLong(Ledger.batchMax.flag), help: ArgumentHelp(Ledger.batchMax.help))
     var ledgerBatch: Int?
 
-    @Option(
-        help: """
-            After a ledger batch that was not full, milliseconds from its read to the next read, so entries gather \
-            into larger batches (0: read again at once). Env: STAMPEDE_LEDGER_LINGER_MS. Default: 50.
-            """
-    )
+    @Option(name: .customLong(Ledger.lingerMilliseconds.flag), help: ArgumentHelp(Ledger.lingerMilliseconds.help))
     var ledgerLingerMs: Int?
 
-    @Option(help: "Consumer name of this worker (Redis mode). Env: STAMPEDE_WORKER_NAME. Default: the host name.")
+    @Option(name: .customLong(Ledger.workerName.flag), help: ArgumentHelp(Ledger.workerName.help))
     var workerName: String?
 
     @Option(
-        help: """
-            Take over ledger entries another worker left unacknowledged this long (Redis mode). \
-            Env: STAMPEDE_LEDGER_CLAIM_IDLE_MS. Default: 30000.
-            """
+        name: .customLong(Ledger.claimIdleMilliseconds.flag),
+        help: ArgumentHelp(Ledger.claimIdleMilliseconds.help)
     )
     var ledgerClaimIdleMs: Int?
 
     @Option(
-        help: """
-            Seconds between reconciliations that refresh the ledger drift metrics (0: off). \
-            Env: STAMPEDE_RECONCILE_INTERVAL_S. Default: 60.
-            """
+        name: .customLong(Ledger.reconcileIntervalSeconds.flag),
+        help: ArgumentHelp(Ledger.reconcileIntervalSeconds.help)
     )
     var reconcileIntervalS: Int?
 

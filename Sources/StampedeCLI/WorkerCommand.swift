@@ -19,18 +19,33 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Address of the health and metrics server. Env: STAMPEDE_HOST. Default: 127.0.0.1.")
     var host: String?
 
-    @Option(help: "Port of the health and metrics server (0 picks one). Env: STAMPEDE_WORKER_PORT. Default: 8081.")
+    /// The worker's own port setting: it runs beside `serve`, so its default and variable differ.
+    static let port = Setting.integer(
+        "port",
+        "STAMPEDE_WORKER_PORT",
+        default: 8081,
+        0...65535,
+        "Port of the health and metrics server (0 picks one)."
+    )
+
+    @Option(name: .customLong(Self.port.flag), help: ArgumentHelp(Self.port.help))
     var port: Int?
 
     @Option(help: "The Redis the instances sell from. Env: STAMPEDE_REDIS_URL. Required.")
     var redis: String?
 
-    @Option(help: "Prefix of every Redis key. Env: STAMPEDE_REDIS_PREFIX. Default: stampede:.")
+    @Option(
+        name: .customLong(ServeConfiguration.Settings.redisKeyPrefix.flag),
+        help: ArgumentHelp(ServeConfiguration.Settings.redisKeyPrefix.help)
+    )
     var redisPrefix: String?
 
     @OptionGroup var redisConnection: RedisConnectionOptions
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: STAMPEDE_LOG_LEVEL. Default: info.")
+    @Option(
+        name: .customLong(ServeConfiguration.Settings.logLevel.flag),
+        help: ArgumentHelp(ServeConfiguration.Settings.logLevel.help)
+    )
     var logLevel: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
@@ -43,14 +58,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let ledger: LedgerSettings
         let limits: HTTPServerLimits
         do {
-            let workerPort = try ConfigurationError.integer(
-                port,
-                environment,
-                "STAMPEDE_WORKER_PORT",
-                "port",
-                0...65535,
-                default: 8081
-            )
+            let workerPort = try Self.port.value(port, environment)
             settings = try ServeConfiguration(
                 host: host,
                 port: workerPort,

@@ -30,6 +30,38 @@ public struct HTTPServerLimits: Sendable, Equatable {
         )
     }
 
+    /// Each limit, declared once: flag, variable, default and help (``Setting``).
+    public enum Settings {
+        public static let connectionsMax = Setting.integer(
+            "connections-max",
+            "STAMPEDE_CONNECTIONS_MAX",
+            default: HTTPServerLimits().connectionsMax,
+            1...1_000_000,
+            "Open client connections; past it a new one is answered 503 too_many_connections and closed."
+        )
+        public static let requestsInFlightMax = Setting.integer(
+            "requests-in-flight-max",
+            "STAMPEDE_REQUESTS_IN_FLIGHT_MAX",
+            default: HTTPServerLimits().requestsInFlightMax,
+            1...1_000_000,
+            "Requests answered at once; past it a request is answered 503 overloaded."
+        )
+        public static let idleTimeoutMilliseconds = Setting.integer(
+            "idle-timeout-ms",
+            "STAMPEDE_IDLE_TIMEOUT_MS",
+            default: HTTPServerLimits().idleTimeoutMilliseconds,
+            1...86_400_000,
+            "Close a keep-alive connection idle this long (ms)."
+        )
+        public static let readTimeoutMilliseconds = Setting.integer(
+            "read-timeout-ms",
+            "STAMPEDE_READ_TIMEOUT_MS",
+            default: HTTPServerLimits().readTimeoutMilliseconds,
+            1...3_600_000,
+            "Close a connection whose request (head and body) is not complete this long (ms) after its first byte."
+        )
+    }
+
     /// Resolves each limit: the flag if given, else its variable, else the default.
     public init(
         connectionsMax: Int?,
@@ -38,38 +70,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
         readTimeoutMilliseconds: Int?,
         environment: [String: String]
     ) throws(ConfigurationError) {
-        let defaults = HTTPServerLimits()
-        self.connectionsMax = try ConfigurationError.integer(
-            connectionsMax,
-            environment,
-            "STAMPEDE_CONNECTIONS_MAX",
-            "connections-max",
-            1...1_000_000,
-            default: defaults.connectionsMax
-        )
-        self.requestsInFlightMax = try ConfigurationError.integer(
-            requestsInFlightMax,
-            environment,
-            "STAMPEDE_REQUESTS_IN_FLIGHT_MAX",
-            "requests-in-flight-max",
-            1...1_000_000,
-            default: defaults.requestsInFlightMax
-        )
-        self.idleTimeoutMilliseconds = try ConfigurationError.integer(
-            idleTimeoutMilliseconds,
-            environment,
-            "STAMPEDE_IDLE_TIMEOUT_MS",
-            "idle-timeout-ms",
-            1...86_400_000,
-            default: defaults.idleTimeoutMilliseconds
-        )
-        self.readTimeoutMilliseconds = try ConfigurationError.integer(
-            readTimeoutMilliseconds,
-            environment,
-            "STAMPEDE_READ_TIMEOUT_MS",
-            "read-timeout-ms",
-            1...3_600_000,
-            default: defaults.readTimeoutMilliseconds
-        )
+        self.connectionsMax = try Settings.connectionsMax.value(connectionsMax, environment)
+        self.requestsInFlightMax = try Settings.requestsInFlightMax.value(requestsInFlightMax, environment)
+        self.idleTimeoutMilliseconds = try Settings.idleTimeoutMilliseconds.value(idleTimeoutMilliseconds, environment)
+        self.readTimeoutMilliseconds = try Settings.readTimeoutMilliseconds.value(readTimeoutMilliseconds, environment)
     }
 }

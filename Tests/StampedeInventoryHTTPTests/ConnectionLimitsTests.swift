@@ -87,6 +87,12 @@ struct LimitedApp: Sendable {
         await server.app.close()
     }
 
+    /// Waits (up to 5 s) until the server counts `count` open connections.
+    func waitUntilOpenConnections(_ count: Int) async throws {
+        for _ in 0..<500 where load.openConnections != count { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(load.openConnections == count)
+    }
+
     func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Int64 {
         loadMetrics.counters.filter { counter in
             counter.label == label && dimensions.allSatisfy { wanted in counter.dimensions.contains { $0 == wanted } }
@@ -114,6 +120,8 @@ extension HTTPServerLimits {
 struct ConnectionLimitsTests {
     @Test func aConnectionPastTheLimitIsAnswered503AndClosedWhileTheOthersGoOn() async throws {
         try await LimitedApp.run(.with(connections: 3)) { server, port in
+            // The connection that created the item may still be closing on the server's side.
+            try await server.waitUntilOpenConnections(0)
             try await RawSocket.onThread {
                 // Three connections, each answered once so the server has set them up, then held open.
                 let held = try (0..<3).map { _ in try RawSocket(port: port) }
@@ -135,7 +143,7 @@ struct ConnectionLimitsTests {
             }
             #expect(server.counter(ServerLoad.connectionsRefusedLabel) == 1)
             // A closed connection frees its slot.
-            try await Task.sleep(for: .milliseconds(200))
+            try await server.waitUntilOpenConnections(0)
             let answers = try await RawHTTP.exchange(port: port, [RawHTTP.getItem])
             #expect(answers.first?.status == 200)
         }
@@ -186,7 +194,7 @@ struct ConnectionLimitsTests {
             #expect(elapsed < .seconds(4))
             #expect(server.counter(ServerLoad.timedOutLabel, [("reason", "body")]) == 1)
             // The deduct held the only slot of the requests in flight until its connection closed.
-            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<500 where server.load.requestsInFlight != 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(server.load.requestsInFlight == 0)
             let answers = try await RawHTTP.exchange(port: port, [RawHTTP.deduct(user: "quick", order: "quick-1")])
             #expect(answers.first?.status == 200)
