@@ -8,19 +8,13 @@ attempts="${1:-20000}"
 workers="${2:-2}"
 port="${BENCH_PORT:-18098}"
 data="$(mktemp -d)"
-if [ -n "${BENCH_BIN:-}" ]; then
-  bin="$BENCH_BIN"
-else
-  swift build -c release --product stampede >/dev/null
-  bin="$(swift build -c release --show-bin-path)/stampede"
-fi
+source bench/redis-lib.sh
+bin="${BENCH_BIN:-$(release_stampede)}"
 ulimit -n "$(ulimit -Hn)"
 "$bin" serve --port "$port" --data-dir "$data" --log-level warning &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health/live" >/dev/null && break; sleep 0.1; done
-curl -sf -X PUT "http://127.0.0.1:$port/api/v1/inventory/HOT" -H 'Content-Type: application/json' \
-  -d '{"stock": 1000000000, "rate_window_ms": 0, "limit_per_user": 1000000}' >/dev/null
+ready_with_hot_sku "$port"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "binary: $bin, file descriptors: $(ulimit -n)"
 python3 bench/flood.py "$port" "$server" "$attempts" "$workers"

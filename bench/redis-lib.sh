@@ -1,4 +1,4 @@
-# Sourced by the Redis-mode bench scripts.
+# Sourced by the bench scripts (Redis mode, bench/ab.sh, bench/flood.sh).
 
 # ready_with_hot_sku PORT: waits until the server on PORT is ready, then creates the hot SKU every script
 # deducts from (10¹² units, no rate window).
