@@ -43,8 +43,7 @@ struct ReadmeConfigurationTests {
     }
 
     /// Each option of `serve --help` with the variable and default its help names (`Env: X. Default: Y.`).
-    static func helpRows() -> [String: Row] {
-        let help = ServeCommand.helpMessage(columns: 10_000)
+    static func helpRows(_ help: String = ServeCommand.helpMessage(columns: 10_000)) -> [String: Row] {
         // An option's help may start on the line after its name: gather each option's lines first.
         var options: [(flag: String, text: String)] = []
         for line in help.components(separatedBy: "\n") {
@@ -88,6 +87,23 @@ struct ReadmeConfigurationTests {
         }
         for flag in readme.keys.sorted() where help[flag] == nil {
             Issue.record("README documents \(flag), which serve --help does not list")
+        }
+    }
+
+    @Test func everyVariableOfWorkerAndReconcileIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let commands = [
+            ("worker", WorkerCommand.helpMessage(columns: 10_000)),
+            ("reconcile", ReconcileCommand.helpMessage(columns: 10_000)),
+        ]
+        for (name, help) in commands {
+            let rows = Self.helpRows(help)
+            #expect(rows.count >= 5, "the help of \(name) was read: \(rows.keys.sorted())")
+            for row in rows.values.sorted(by: { $0.flag < $1.flag }) where !readme.contains("`\(row.variable)`") {
+                Issue.record("\(name) \(row.flag) reads \(row.variable), which README.md does not name")
+            }
         }
     }
 }
