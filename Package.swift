@@ -195,6 +195,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // What the tail-keeping tracer costs per request on its buffered path, in ns, on one thread
+        // (`swift run -c release TraceCost`; BENCHMARKS.md).
+        .executableTarget(
+            name: "TraceCost",
+            dependencies: [
+                "StampedeTelemetry",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Benchmarks/TraceCost",
+            swiftSettings: strictSettings
+        ),
         // MARK: composition
 
         // The composition root: opens the stores, fills each domain's ports, builds the one ServiceGroup.

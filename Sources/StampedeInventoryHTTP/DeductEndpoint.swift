@@ -34,17 +34,10 @@ struct DeductEndpoint: Sendable {
         )
     }
 
-    /// The `inventory.deduct` span, child of the current service context's span.
+    /// The `inventory.deduct` span, child of the current service context's span; ``finish(_:of:span:started:)``
+    /// gives it its attributes (``DeductSpanAttributes``), once, when the answer is known.
     func startSpan(_ deduct: DeductRequest) -> any Span {
-        let span = tracer.startSpan("inventory.deduct", ofKind: .internal)
-        // Building attributes for a span nobody records is the largest tracing cost on this path.
-        if span.isRecording {
-            span.attributes["inventory.sku"] = deduct.sku
-            span.attributes["user.id"] = deduct.userID
-            span.attributes["order.id"] = deduct.orderID
-            span.attributes["inventory.amount"] = Int(deduct.amount)
-        }
-        return span
+        tracer.startSpan("inventory.deduct", ofKind: .internal)
     }
 
     /// Records the store's answer in the span (then ends it) and the metrics; maps operating failures to the
@@ -59,9 +52,16 @@ struct DeductEndpoint: Sendable {
         let recording = span.isRecording
         switch result {
         case .success(let outcome):
-            if recording { span.attributes["inventory.result"] = outcome.code.name }
+            if recording {
+                span.setAttributes(
+                    DeductSpanAttributes(
+                        deduct: deduct,
+                        result: outcome.code.name,
+                        newStock: outcome.isSuccess ? outcome.stock : nil
+                    )
+                )
+            }
             if outcome.isSuccess {
-                if recording { span.attributes["inventory.new_stock"] = Int(outcome.stock) }
                 // A replay answers with the stock of its time; the gauge keeps today's.
                 if !outcome.replayed { metrics.recordStock(sku: deduct.sku, stock: outcome.stock) }
             }
@@ -71,7 +71,11 @@ struct DeductEndpoint: Sendable {
             )
             return .success(outcome)
         case .failure(let error):
-            if recording { span.attributes["inventory.result"] = InventoryMetrics.errorResult }
+            if recording {
+                span.setAttributes(
+                    DeductSpanAttributes(deduct: deduct, result: InventoryMetrics.errorResult, newStock: nil)
+                )
+            }
             span.recordError(error)
             metrics.recordDeduct(
                 result: InventoryMetrics.errorResult,

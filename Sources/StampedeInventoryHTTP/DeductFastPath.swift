@@ -140,9 +140,15 @@ public final class DeductFastPath: FastPathEndpoint {
                     status: status,
                     durationNanoseconds: InventoryClock.monotonicNanoseconds() - started
                 )
-                if let serverSpan, serverSpan.isRecording {
-                    serverSpan.attributes["http.response.status_code"] = Int(status.code)
-                    serverSpan.attributes["http.response.body.size"] = bytes.readableBytes
+                if let serverSpan {
+                    serverSpan.setAttributes(
+                        ServerSpanAttributes(
+                            head: head,
+                            route: DeductEndpoint.path,
+                            status: Int(status.code),
+                            responseBodySize: bytes.readableBytes
+                        )
+                    )
                 }
             case .failure(let error):
                 let apiError = self.apiError(error, context: context)
@@ -151,7 +157,14 @@ public final class DeductFastPath: FastPathEndpoint {
                 self.routeMetrics.failed(status: status)
                 if let serverSpan {
                     // As the router's tracing middleware records a thrown error.
-                    if serverSpan.isRecording { serverSpan.attributes["http.response.status_code"] = Int(status.code) }
+                    serverSpan.setAttributes(
+                        ServerSpanAttributes(
+                            head: head,
+                            route: DeductEndpoint.path,
+                            status: Int(status.code),
+                            responseBodySize: nil
+                        )
+                    )
                     if status.kind == .serverError { serverSpan.setStatus(SpanStatus(code: .error)) }
                     serverSpan.recordError(error)
                 }
@@ -232,22 +245,12 @@ public final class DeductFastPath: FastPathEndpoint {
         return context
     }
 
-    /// The server span the router's `TracingMiddleware` starts, with its attributes, named after the route.
+    /// The server span the router's `TracingMiddleware` starts, named after the route; its attributes are set
+    /// when the answer is known (``ServerSpanAttributes``), in one assignment.
     private func startServerSpan(_ head: HTTPRequestHead, at instant: DefaultTracerClock.Instant) -> any Span {
         var context = baggageContext(head) ?? .topLevel
         endpoint.tracer.extract(head.headers, into: &context, using: HTTPHeadersExtractor())
-        let span = endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server, at: instant)
-        if span.isRecording {
-            let path = head.uri
-            let query = path.firstIndex(of: "?")
-            span.attributes["http.request.method"] = head.method.rawValue
-            span.attributes["url.path"] = query.map { String(path[..<$0]) } ?? path
-            span.attributes["url.query"] = query.map { String(path[path.index(after: $0)...]) }
-            span.attributes["user_agent.original"] = head.headers.joined("User-Agent")
-            span.attributes["http.request.body.size"] = head.headers.joined("Content-Length").flatMap { Int($0) }
-            span.attributes["http.route"] = DeductEndpoint.path
-        }
-        return span
+        return endpoint.tracer.startSpan(DeductEndpoint.path, context: context, ofKind: .server, at: instant)
     }
 }
 

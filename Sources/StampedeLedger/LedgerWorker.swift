@@ -219,16 +219,18 @@ public final class LedgerWorker: Sendable {
                 span.end()
                 continue
             }
-            span.attributes["ledger.entry.kind"] = entry.event.kind
-            span.attributes["ledger.entry.id"] = entry.id
-            span.attributes["ledger.batch.size"] = batch.count
-            span.attributes["inventory.sku"] = entry.event.sku
-            switch entry.event {
-            case .sale(let order): span.attributes["order.id"] = order.orderID
-            case .release(let orderID, _, _, _, _): span.attributes["order.id"] = orderID
-            case .item: break
+            span.updateAttributes { attributes in
+                attributes["ledger.entry.kind"] = entry.event.kind
+                attributes["ledger.entry.id"] = entry.id
+                attributes["ledger.batch.size"] = batch.count
+                attributes["inventory.sku"] = entry.event.sku
+                switch entry.event {
+                case .sale(let order): attributes["order.id"] = order.orderID
+                case .release(let orderID, _, _, _, _): attributes["order.id"] = orderID
+                case .item: break
+                }
+                attributes["db.system.name"] = "postgresql"
             }
-            span.attributes["db.system.name"] = "postgresql"
             spans.append(span)
         }
         return spans

@@ -62,14 +62,46 @@ struct OTLPExportTests {
         ) { _, client in
             let result = try await client.deduct(sku: "HOT", user: "bob", order: "tail-1")
             #expect(result.status == 200)
+            // A caller that did not sample: its flag decides at the head, the tail keeps the trace in its trace id.
+            let joined = try await client.send(
+                .POST,
+                "/api/v1/inventory/deduct",
+                #"{"sku":"HOT","user_id":"dan","order_id":"tail-2","amount":1}"#,
+                headers: [("traceparent", "00-\(Self.unsampledCaller)-00f067aa0ba902b7-00")]
+            )
+            #expect(joined.status == 200)
         }
         let spans = exports.filter { $0.path == "/v1/traces" }.flatMap { Self.spans(in: $0.body) }
-        let deduct = try #require(spans.first { $0["name"] as? String == "inventory.deduct" })
-        #expect(Self.attributes(of: deduct)["order.id"] == "tail-1")
-        let server = try #require(spans.first { ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true })
-        #expect(deduct["parentSpanId"] as? String == server["spanId"] as? String)
+        let deduct = try #require(spans.first { Self.attributes(of: $0)["order.id"] == "tail-1" })
+        #expect(deduct["name"] as? String == "inventory.deduct")
+        // Kept as records until the trace was chosen, then built: the same attributes as a sampled span's.
+        let attributes = Self.attributes(of: deduct)
+        #expect(attributes["inventory.sku"] == "HOT")
+        #expect(attributes["user.id"] == "bob")
+        #expect(attributes["inventory.amount"] == "1")
+        #expect(attributes["inventory.result"] == "success")
+        #expect(attributes["inventory.new_stock"] == "9")
+        let server = try #require(
+            spans.first {
+                ($0["name"] as? String)?.contains("/api/v1/inventory/deduct") == true
+                    && $0["spanId"] as? String == deduct["parentSpanId"] as? String
+            }
+        )
         #expect(deduct["traceId"] as? String == server["traceId"] as? String)
+        let http = Self.attributes(of: server)
+        #expect(http["http.request.method"] == "POST")
+        #expect(http["url.path"] == "/api/v1/inventory/deduct")
+        #expect(http["http.route"] == "/api/v1/inventory/deduct")
+        #expect(http["http.response.status_code"] == "200")
+        #expect(http["http.response.body.size"] != nil)
+
+        let joined = try #require(spans.first { Self.attributes(of: $0)["order.id"] == "tail-2" })
+        #expect(Self.hex(of: joined["traceId"] as? String ?? "") == Self.unsampledCaller)
+        let joinedServer = try #require(spans.first { $0["spanId"] as? String == joined["parentSpanId"] as? String })
+        #expect(Self.hex(of: joinedServer["parentSpanId"] as? String ?? "") == "00f067aa0ba902b7")
     }
+
+    static let unsampledCaller = "5bf92f3577b34da6a3ce929d0e0e4737"
 
     @Test func redisModeDeductsAnsweredOnTheEventLoopJoinTheCallersTrace() async throws {
         let redis = try await RedisServerProcess.start()

@@ -13,19 +13,21 @@ struct TailKeepingTracerTests {
         slowMilliseconds: UInt64 = 10_000,
         spansMax: Int = 64,
         bytesMax: Int = TailSamplingConfiguration.bufferedBytesMaxDefault,
+        reservationBytes: Int = 1,
         metrics: TestMetrics = TestMetrics()
-    ) -> (TailKeepingTracer<InMemoryTracer>, InMemoryTracer) {
+    ) -> (TailKeepingTracer, InMemoryTracer) {
         let inner = InMemoryTracer()
         let configuration = TailSamplingConfiguration(
             headRatio: ratio,
             slowThresholdNanoseconds: slowMilliseconds * 1_000_000,
             spansPerTraceMax: spansMax,
-            bufferedBytesMax: bytesMax
+            bufferedBytesMax: bytesMax,
+            reservationBytes: reservationBytes
         )
         return (TailKeepingTracer(inner: inner, configuration: configuration, metricsFactory: metrics), inner)
     }
 
-    func request(_ tracer: TailKeepingTracer<InMemoryTracer>, fail: Bool) {
+    func request(_ tracer: TailKeepingTracer, fail: Bool) {
         let root = tracer.startSpan("POST /deduct", context: .topLevel, ofKind: .server)
         root.attributes["http.request.method"] = "POST"
         let child = tracer.startSpan("inventory.deduct", context: root.context, ofKind: .internal)
@@ -86,7 +88,7 @@ struct TailKeepingTracerTests {
         let root = tracer.startSpan("root", context: .topLevel, ofKind: .server)
         var headers: [String: String] = [:]
         tracer.inject(root.context, into: &headers, using: DictionaryCarrier())
-        let traceparent = try #require(headers["traceparent"].flatMap(W3CTraceParent.init(header:)))
+        let traceparent = try #require(headers["traceparent"].flatMap { W3CTraceParent(header: $0) })
         #expect(!traceparent.sampled)
         root.end()
     }
@@ -124,11 +126,11 @@ struct TailKeepingTracerTests {
 
     /// A request left open: its root and the spans under it, innermost last.
     struct OpenRequest: Sendable {
-        let root: TailSpan<InMemoryTracer>
-        let spans: [TailSpan<InMemoryTracer>]
+        let root: TailSpan
+        let spans: [TailSpan]
     }
 
-    static func open(_ tracer: TailKeepingTracer<InMemoryTracer>, index: Int) -> OpenRequest {
+    static func open(_ tracer: TailKeepingTracer, index: Int) -> OpenRequest {
         let root = tracer.startSpan("POST /deduct", context: .topLevel, ofKind: .server)
         root.attributes["http.request.method"] = "POST"
         let store = tracer.startSpan("inventory.deduct", context: root.context, ofKind: .internal)

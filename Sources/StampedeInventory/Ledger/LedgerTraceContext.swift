@@ -7,9 +7,9 @@ public enum LedgerTraceContext {
     /// are exported, so an unsampled context would be carried through the queue for nothing.
     public static func currentTraceParent() -> String? {
         guard let context = ServiceContext.current else { return nil }
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
-        guard let traceParent = carrier["traceparent"], isSampled(traceParent) else { return nil }
+        var traceParent: String?
+        InstrumentationSystem.instrument.inject(context, into: &traceParent, using: TraceParentInjector())
+        guard let traceParent, isSampled(traceParent) else { return nil }
         return traceParent
     }
 
@@ -26,8 +26,9 @@ public enum LedgerTraceContext {
     }
 }
 
-private struct DictionaryInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
-        carrier[key] = value
+/// Keeps the `traceparent` alone: asked once per deduct, so no dictionary is built for it.
+private struct TraceParentInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout String?) {
+        if key == "traceparent" { carrier = value }
     }
 }

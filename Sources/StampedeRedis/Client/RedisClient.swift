@@ -229,12 +229,15 @@ public final class RedisClient: Sendable {
             span.end()
             return nil
         }
-        span.attributes["db.system.name"] = "redis"
-        span.attributes["db.operation.name"] = name
-        span.attributes["db.namespace"] = "\(configuration.database)"
-        span.attributes["server.address"] = configuration.host
-        span.attributes["server.port"] = configuration.port
-        if let batchSize { span.attributes["db.operation.batch.size"] = batchSize }
+        // One assignment: each one copies the span's whole set.
+        span.updateAttributes { attributes in
+            attributes["db.system.name"] = "redis"
+            attributes["db.operation.name"] = name
+            attributes["db.namespace"] = "\(configuration.database)"
+            attributes["server.address"] = configuration.host
+            attributes["server.port"] = configuration.port
+            attributes["db.operation.batch.size"] = batchSize
+        }
         return span
     }
 

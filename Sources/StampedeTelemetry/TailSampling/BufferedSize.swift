@@ -6,14 +6,16 @@ import Tracing
 /// (the UTF-8 count of a native string is stored) and allocation-free. Values that only format themselves
 /// (`stringConvertible`) get a fixed cost rather than being formatted.
 enum BufferedSize {
-    /// A trace: its `BufferedTrace` object, lock, trace ID and the root's parent context.
+    /// A trace: its `LocalTrace` object, lock, records array and the caller's parent.
     static let traceBase = 256
-    /// A span: its record and span ID (the `TailSpan`, `BufferedSpan` and context live only while it is open).
+    /// A span: its record (the `TailSpan` and its context live only while it is open).
     static let spanBase = 256
     /// An attribute: its dictionary slot, key and value storage.
     static let attributeBase = 64
-    /// An event: its array slot, name and attributes storage.
+    /// An event or a link: its array slot, name or context, and attributes storage.
     static let eventBase = 64
+    /// Deferred attributes (``DeferredSpanAttributes``): their box, besides their own estimate.
+    static let deferredBase = 64
     /// A `stringConvertible` value, or an element of a `stringConvertibleArray`.
     static let describedValue = 64
 
@@ -42,6 +44,8 @@ enum BufferedSize {
     }
 
     static func event(_ event: SpanEvent) -> Int { eventBase + event.name.utf8.count + attributes(event.attributes) }
+
+    static func link(_ link: SpanLink) -> Int { eventBase + attributes(link.attributes) }
 
     static func status(_ status: SpanStatus?) -> Int { status?.message?.utf8.count ?? 0 }
 }

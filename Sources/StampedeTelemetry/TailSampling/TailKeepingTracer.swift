@@ -8,25 +8,36 @@ import Tracing
 ///
 /// A head sampler decides when a trace starts, before anyone knows whether it will fail (seed 001's
 /// `force_sample` attribute, set later, changes nothing). Here the decision for a local root is made twice:
-/// at start, by ratio (or by the remote parent's flag), and again at its end. Spans of a trace that head
-/// sampling dropped are buffered in memory, and handed to the inner tracer with their original start and end
-/// times if the root ended with an error status, recorded an error, or lasted at least the slow threshold;
-/// otherwise they are dropped. The inner tracer must sample every root it is given (`parentbased_always_on`).
-/// Downstream services see the unsampled flag for such traces, so only this service's spans of a failed request
-/// are kept.
+/// at start, by ratio on the trace id (or by the remote parent's flag), and again at its end. A trace that head
+/// sampling chose goes straight to the inner tracer. The others (99% at the default ratio) are recorded cheaply:
+/// one ``LocalTrace`` per trace holding its spans as plain records under one lock, ids drawn from a splitmix64
+/// sequence rather than the system's random source, no call into the inner tracer. When the root ends, the
+/// records are replayed into the inner tracer, with their original times, if a span recorded an error or ended
+/// with an error status, or the root lasted at least the slow threshold; otherwise they are forgotten. The inner
+/// tracer must sample every root it is given (`parentbased_always_on`). Downstream services see the unsampled
+/// flag for such traces, so only this service's spans of a failed request are kept.
+///
+/// The tracer reads and writes `traceparent`/`tracestate` itself (``extract(_:into:using:)``), so an unsampled
+/// request never reaches the inner tracer's propagator; the inner tracer gets the remote parent only for spans it
+/// exports.
 ///
 /// The buffer is bounded per trace (`spansPerTraceMax`) and in total (`bufferedBytesMax`, an estimate of what
-/// records, names, attributes and events hold): past the total, a new unsampled trace is not buffered (its spans
-/// record nothing), and a span or change that would not fit is dropped; each is counted (``bufferDrops``, the
-/// metric `stampede.trace.buffer.dropped`), and ``bufferedBytes`` is the metric `stampede.trace.buffer.bytes`.
-public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inner: Sendable {
-    public typealias Span = TailSpan<Inner>
+/// records, names, attributes and events hold, taken in shares of `reservationBytes`): past the total, a new
+/// unsampled trace is not buffered (its spans record nothing), and a span or change that would not fit is dropped;
+/// each is counted (``bufferDrops``, the metric `stampede.trace.buffer.dropped`), and ``bufferedBytes`` is the
+/// metric `stampede.trace.buffer.bytes`.
+public final class TailKeepingTracer: Tracer, Sendable {
+    public typealias Span = TailSpan
 
-    let inner: Inner
+    let inner: any Tracer
     let configuration: TailSamplingConfiguration
-    private let counters = Mutex((kept: 0, dropped: 0))
-    /// Estimated bytes of the undecided traces; taken (``reserve(_:)``) before anything is buffered, so it never
-    /// passes `bufferedBytesMax`. Atomics rather than `counters`: they change on every buffered span.
+    /// Trace ids whose low 56 bits are below this are head sampled (the W3C and OpenTelemetry
+    /// `TraceIdRatioBased` rule, so services that share a ratio agree on a trace).
+    private let headThreshold: UInt64
+    private let kept = Atomic<Int>(0)
+    private let dropped = Atomic<Int>(0)
+    /// Bytes taken by the undecided traces; taken (``reserve(_:)``) before anything is buffered, so it never
+    /// passes `bufferedBytesMax`.
     private let bufferedBytesNow = Atomic<Int>(0)
     private let droppedTraces = Atomic<Int>(0)
     private let droppedSpans = Atomic<Int>(0)
@@ -38,24 +49,30 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
     ///   - configuration: Head ratio, slow threshold and buffer bounds.
     ///   - metricsFactory: Where `stampede.trace.buffer.bytes` and `stampede.trace.buffer.dropped` go.
     public init(
-        inner: Inner,
+        inner: some Tracer,
         configuration: TailSamplingConfiguration,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.inner = inner
         self.configuration = configuration
+        let scale = 72_057_594_037_927_936.0  // 2^56
+        self.headThreshold =
+            configuration.headRatio >= 1 ? .max : UInt64((configuration.headRatio * scale).rounded(.down))
         self.metrics = TailBufferMetrics(factory: metricsFactory)
     }
 
     /// Unsampled local traces exported because they failed or were slow, and those dropped.
-    public var tailDecisions: (kept: Int, dropped: Int) { counters.withLock { $0 } }
+    public var tailDecisions: (kept: Int, dropped: Int) {
+        (kept.load(ordering: .relaxed), dropped.load(ordering: .relaxed))
+    }
 
     /// Estimated bytes that undecided unsampled traces hold now; at most `configuration.bufferedBytesMax`.
     public var bufferedBytes: Int { bufferedBytesNow.load(ordering: .relaxed) }
 
     /// What the buffer bounds refused: unsampled traces not buffered at all (their spans record nothing, and are
     /// not counted again), spans of buffered traces (past `spansPerTraceMax` or `bufferedBytesMax`, or under a
-    /// dropped span), and updates of buffered spans (attributes, events, names, status messages) that did not fit.
+    /// dropped span), and updates of buffered spans (attributes, events, links, names, status messages) that did
+    /// not fit.
     public var bufferDrops: (traces: Int, spans: Int, updates: Int) {
         (
             droppedTraces.load(ordering: .relaxed), droppedSpans.load(ordering: .relaxed),
@@ -71,53 +88,66 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
         function: String,
         file fileID: String,
         line: UInt
-    ) -> TailSpan<Inner> {
+    ) -> TailSpan {
         let parent = context()
         let start = instant().nanosecondsSinceEpoch
-        func forward() -> TailSpan<Inner> {
-            let span = inner.startSpan(
+        var remote: W3CTraceParent?
+        switch parent.tailContext {
+        case .forwarded:
+            return forward(operationName, parent, kind, start, function, fileID, line)
+        case .buffered(let trace, let parentIndex):
+            return trace.openChild(
                 operationName,
-                context: parent,
-                ofKind: kind,
-                at: FixedInstant(start),
-                function: function,
-                file: fileID,
-                line: line
+                kind: kind,
+                start: start,
+                parentIndex: parentIndex >= 0 ? parentIndex : nil,
+                context: parent
             )
-            return TailSpan(forwarding: span)
+        case .remote(let box):
+            remote = box.parent
+        case nil:
+            break
         }
-        if let local = parent.tailLocalSpan {
-            switch local {
-            case .forwarded:
-                return forward()
-            case .buffered(let erased, let parentIndex):
-                if let trace = erased.base as? BufferedTrace<Inner> {
-                    return TailSpan(
-                        buffering: trace.openChild(
-                            operationName,
-                            kind: kind,
-                            start: start,
-                            parentIndex: parentIndex,
-                            context: parent
-                        )
-                    )
-                }
-            }
-        }
-        var headers: [String: String] = [:]
-        inner.inject(parent, into: &headers, using: DictionaryCarrier())
-        let remote = headers["traceparent"].flatMap(W3CTraceParent.init(header:))
+        let traceID = remote?.traceID ?? TraceID.random()
         let sampled: Bool
         if let remote, configuration.followsRemoteParent {
             sampled = remote.sampled
         } else {
-            sampled = configuration.headRatio > 0 && Double.random(in: 0..<1) < configuration.headRatio
+            sampled = headSamples(traceID)
         }
         if sampled {
-            return forward()
+            var context = parent
+            if let remote { inner.extract(remote.headers, into: &context, using: DictionaryCarrier()) }
+            return forward(operationName, context, kind, start, function, fileID, line)
         }
-        let trace = BufferedTrace(tracer: self, remoteParent: remote, rootContext: parent)
-        return TailSpan(buffering: trace.openRoot(operationName, kind: kind, start: start, context: parent))
+        let trace = LocalTrace(tracer: self, traceID: traceID, remoteParent: remote, rootContext: parent)
+        return trace.openRoot(operationName, kind: kind, start: start, context: parent)
+    }
+
+    /// Whether the head ratio chooses this trace.
+    func headSamples(_ traceID: TraceID) -> Bool {
+        headThreshold == .max || traceID.low & 0x00FF_FFFF_FFFF_FFFF < headThreshold
+    }
+
+    private func forward(
+        _ operationName: String,
+        _ context: ServiceContext,
+        _ kind: SpanKind,
+        _ start: UInt64,
+        _ function: String,
+        _ fileID: String,
+        _ line: UInt
+    ) -> TailSpan {
+        let span = inner.startSpan(
+            operationName,
+            context: context,
+            ofKind: kind,
+            at: FixedInstant(start),
+            function: function,
+            file: fileID,
+            line: line
+        )
+        return TailSpan(forwarding: span)
     }
 
     /// Takes `bytes` from the buffer budget; false, and nothing taken, when that would pass `bufferedBytesMax`.
@@ -168,25 +198,23 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
         }
     }
 
-    /// Called by a buffered trace when its local root ends.
-    func finish(_ trace: BufferedTrace<Inner>, records: [BufferedSpanRecord]) {
+    /// Called by a local trace when its root ends: replays it into the inner tracer if it failed or was slow.
+    func finish(_ trace: LocalTrace, records: [BufferedSpanRecord], failed: Bool) {
         guard let root = records.first else { return }
-        let end = root.end ?? root.start
-        let failed = records.contains { $0.failed }
-        let slow = end &- root.start >= configuration.slowThresholdNanoseconds
+        let slow = root.end &- root.start >= configuration.slowThresholdNanoseconds
         guard failed || slow else {
-            counters.withLock { $0.dropped += 1 }
+            dropped.wrappingAdd(1, ordering: .relaxed)
             return
         }
-        counters.withLock { $0.kept += 1 }
+        kept.wrappingAdd(1, ordering: .relaxed)
         // The root joins the remote trace as a sampled child, or starts a trace of its own.
         var rootContext = ServiceContext.topLevel
-        if let remote = trace.remoteParent {
-            let header = W3CTraceParent(traceID: remote.traceID, spanID: remote.spanID, sampled: true).header
-            inner.extract(["traceparent": header], into: &rootContext, using: DictionaryCarrier())
+        if var remote = trace.remoteParent {
+            remote.sampled = true
+            inner.extract(remote.headers, into: &rootContext, using: DictionaryCarrier())
         }
         rootContext.w3cBaggage = trace.rootContext.w3cBaggage
-        var replayed: [Inner.Span] = []
+        var replayed: [any Tracing.Span] = []
         replayed.reserveCapacity(records.count)
         for record in records {
             let context = record.parentIndex.map { replayed[$0].context } ?? rootContext
@@ -199,36 +227,61 @@ public final class TailKeepingTracer<Inner: Tracer>: Tracer, Sendable where Inne
                 file: #fileID,
                 line: #line
             )
-            span.attributes = record.attributes
+            span.attributes = record.builtAttributes
             for event in record.events { span.addEvent(event) }
+            for link in record.links { span.addLink(link) }
             if let status = record.status { span.setStatus(status) }
             replayed.append(span)
         }
         // End children before parents, each at its own time (an unfinished child ends with the root).
         for (index, record) in records.enumerated().reversed() {
-            replayed[index].end(at: FixedInstant(record.end ?? end))
+            replayed[index].end(at: FixedInstant(record.end == 0 ? root.end : record.end))
         }
     }
 
+    /// Deprecated as the protocol's requirement is (swift-otel flushes when its service shuts down).
+    @available(*, deprecated)
     public func forceFlush() { inner.forceFlush() }
 
-    /// Incoming W3C baggage is read by the HTTP layer (`BaggageMiddleware`), not here, so it is parsed once.
+    /// Reads `traceparent` and `tracestate` (when `tracecontext` is a propagator). Incoming W3C baggage is read by
+    /// the HTTP layer (`BaggageMiddleware`), not here, so it is parsed once.
     public func extract<Carrier, Extract>(
         _ carrier: Carrier,
         into context: inout ServiceContext,
         using extractor: Extract
     )
     where Extract: Extractor, Extract.Carrier == Carrier {
-        inner.extract(carrier, into: &context, using: extractor)
+        guard configuration.propagatesTraceContext, let header = extractor.extract(key: "traceparent", from: carrier),
+            let parent = W3CTraceParent(header: header, traceState: extractor.extract(key: "tracestate", from: carrier))
+        else { return }
+        context.tailContext = .remote(RemoteParent(parent))
     }
 
     public func inject<Carrier, Inject>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
     where Inject: Injector, Inject.Carrier == Carrier {
-        if case .buffered(let trace, let index) = context.tailLocalSpan, let index {
-            let header = W3CTraceParent(traceID: trace.traceID, spanID: trace.spanID(of: index), sampled: false).header
-            injector.inject(header, forKey: "traceparent", into: &carrier)
-        } else {
-            inner.inject(context, into: &carrier, using: injector)
+        if configuration.propagatesTraceContext {
+            switch context.tailContext {
+            case .forwarded:
+                inner.inject(context, into: &carrier, using: injector)
+            case .buffered(let trace, let index):
+                // A span that records nothing has no id to name as the parent.
+                guard index >= 0 else { break }
+                let header = W3CTraceParent.header(
+                    traceID: trace.traceID,
+                    spanID: trace.spanID(of: index),
+                    sampled: false
+                )
+                injector.inject(header, forKey: "traceparent", into: &carrier)
+                if let state = trace.remoteParent?.traceState {
+                    injector.inject(state, forKey: "tracestate", into: &carrier)
+                }
+            case .remote(let box):
+                // No local span yet: what came in goes on.
+                injector.inject(box.parent.header, forKey: "traceparent", into: &carrier)
+                if let state = box.parent.traceState { injector.inject(state, forKey: "tracestate", into: &carrier) }
+            case nil:
+                break
+            }
         }
         if let baggage = context.w3cBaggage, !baggage.entries.isEmpty {
             injector.inject(baggage.headerValue, forKey: "baggage", into: &carrier)

@@ -15,26 +15,38 @@ public struct TailSamplingConfiguration: Sendable, Equatable {
     /// `STAMPEDE_TRACE_BUFFER_BYTES_MAX`, default ``bufferedBytesMaxDefault`` (64 MiB). Past it, a new unsampled
     /// trace is not buffered and a span or change that would not fit is dropped (both counted).
     public var bufferedBytesMax: Int
+    /// Whether `traceparent`/`tracestate` are read and written (`tracecontext` in `OTEL_PROPAGATORS`, the default).
+    public var propagatesTraceContext: Bool
+    /// Bytes a buffered trace takes from `bufferedBytesMax` at a time (or what it needs, if more), so a typical trace
+    /// touches the shared budget once when it starts and once when it ends; when a whole share does not fit, the
+    /// trace takes only what it needs. 1 charges every span and change exactly.
+    public var reservationBytes: Int
 
     public init(
         headRatio: Double = 0.01,
         followsRemoteParent: Bool = true,
         slowThresholdNanoseconds: UInt64 = 100_000_000,
         spansPerTraceMax: Int = 64,
-        bufferedBytesMax: Int = TailSamplingConfiguration.bufferedBytesMaxDefault
+        bufferedBytesMax: Int = TailSamplingConfiguration.bufferedBytesMaxDefault,
+        propagatesTraceContext: Bool = true,
+        reservationBytes: Int = 4096
     ) {
         precondition((0...1).contains(headRatio), "a ratio is between 0 and 1")
         precondition(spansPerTraceMax >= 1)
         precondition(bufferedBytesMax >= 1)
+        precondition(reservationBytes >= 1)
         self.headRatio = headRatio
         self.followsRemoteParent = followsRemoteParent
         self.slowThresholdNanoseconds = slowThresholdNanoseconds
         self.spansPerTraceMax = spansPerTraceMax
         self.bufferedBytesMax = bufferedBytesMax
+        self.propagatesTraceContext = propagatesTraceContext
+        self.reservationBytes = reservationBytes
     }
 
     /// Reads the standard sampler variables (already validated), `STAMPEDE_TRACE_SLOW_MS` and
-    /// `STAMPEDE_TRACE_BUFFER_BYTES_MAX`. No value can make it trap: what does not parse takes the default.
+    /// `STAMPEDE_TRACE_BUFFER_BYTES_MAX`, and whether `OTEL_PROPAGATORS` (already validated) names `tracecontext`.
+    /// No value can make it trap: what does not parse takes the default.
     public init(environment: [String: String], defaultRatio: Double) {
         let sampler = environment["OTEL_TRACES_SAMPLER"] ?? "parentbased_traceidratio"
         let argument = environment["OTEL_TRACES_SAMPLER_ARG"].flatMap(Double.init) ?? defaultRatio
@@ -51,7 +63,10 @@ public struct TailSamplingConfiguration: Sendable, Equatable {
             headRatio: ratio,
             followsRemoteParent: sampler.hasPrefix("parentbased_"),
             slowThresholdNanoseconds: slowOverflow ? .max : slowNanoseconds,
-            bufferedBytesMax: bytesMax.flatMap { $0 >= 1 ? $0 : nil } ?? Self.bufferedBytesMaxDefault
+            bufferedBytesMax: bytesMax.flatMap { $0 >= 1 ? $0 : nil } ?? Self.bufferedBytesMaxDefault,
+            propagatesTraceContext: environment["OTEL_PROPAGATORS"].map {
+                $0.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "tracecontext" }
+            } ?? true
         )
     }
 }

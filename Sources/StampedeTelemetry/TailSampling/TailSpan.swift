@@ -1,85 +1,93 @@
 import ServiceContextModule
-import Synchronization
 import Tracing
 
-/// A span of ``TailKeepingTracer``: either the inner tracer's span, or a buffered one.
-public final class TailSpan<Inner: Tracer>: Tracing.Span, Sendable where Inner: Sendable {
+/// A span of ``TailKeepingTracer``: the inner tracer's span (head sampled), or a record in a ``LocalTrace``.
+///
+/// A value of three words, so that as `any Span` it fits in the existential's inline buffer: a buffered span
+/// allocates nothing of its own (its record lives in its trace).
+public struct TailSpan: Tracing.Span {
     private enum Storage: Sendable {
-        case forwarded(Inner.Span)
-        case buffered(BufferedSpan<Inner>)
+        case forwarded(ForwardedSpan)
+        /// A negative index: the span records nothing (its trace is not buffered, or a bound dropped it).
+        case buffered(LocalTrace, Int)
     }
 
     private let storage: Storage
-    private let forwardedContext: ServiceContext?
+    public let context: ServiceContext
 
-    init(forwarding span: Inner.Span) {
-        self.storage = .forwarded(span)
+    init(forwarding span: any Tracing.Span) {
+        self.storage = .forwarded(ForwardedSpan(span))
         var context = span.context
-        context.tailLocalSpan = .forwarded
-        self.forwardedContext = context
+        context.tailContext = .forwarded
+        self.context = context
     }
 
-    init(buffering span: BufferedSpan<Inner>) {
-        self.storage = .buffered(span)
-        self.forwardedContext = nil
-    }
-
-    public var context: ServiceContext {
-        switch storage {
-        case .forwarded: forwardedContext!
-        case .buffered(let span): span.context
-        }
+    init(trace: LocalTrace, index: Int, parent: ServiceContext) {
+        self.storage = .buffered(trace, index)
+        var context = parent
+        context.tailContext = .buffered(trace, index)
+        self.context = context
     }
 
     public var operationName: String {
         get {
             switch storage {
-            case .forwarded(let span): span.operationName
-            case .buffered(let span): span.name.withLock { $0 }
+            case .forwarded(let box): box.span.operationName
+            case .buffered(let trace, let index): index >= 0 ? trace.name(of: index) ?? "" : ""
             }
         }
-        set {
+        nonmutating set {
             switch storage {
-            case .forwarded(let span): span.operationName = newValue
-            case .buffered(let span): span.rename(newValue)
+            case .forwarded(let box): box.span.operationName = newValue
+            case .buffered(let trace, let index): if index >= 0 { trace.rename(index, to: newValue) }
             }
         }
     }
 
+    /// Set attributes in one assignment (or `updateAttributes`, or ``Tracing/Span/setAttributes(_:)``) rather
+    /// than one subscript at a time: each assignment to a buffered span copies and measures the whole set.
     public var attributes: SpanAttributes {
         get {
             switch storage {
-            case .forwarded(let span): span.attributes
-            case .buffered(let span): span.attributes
+            case .forwarded(let box): box.span.attributes
+            case .buffered(let trace, let index): index >= 0 ? trace.attributes(of: index) : SpanAttributes()
             }
         }
-        set {
+        nonmutating set {
             switch storage {
-            case .forwarded(let span): span.attributes = newValue
-            case .buffered(let span): span.setAttributes(newValue)
+            case .forwarded(let box): box.span.attributes = newValue
+            case .buffered(let trace, let index): if index >= 0 { trace.setAttributes(newValue, of: index) }
             }
         }
     }
 
-    /// Buffered spans record: their trace may still be exported if it fails.
+    /// Replaces the attributes with `deferred`, kept unbuilt while the span is buffered.
+    func setDeferredAttributes(_ deferred: some DeferredSpanAttributes) {
+        switch storage {
+        case .forwarded(let box): box.span.attributes = deferred.spanAttributes()
+        case .buffered(let trace, let index): if index >= 0 { trace.setDeferredAttributes(deferred, of: index) }
+        }
+    }
+
+    /// Buffered spans record: their trace may still be exported if it fails or is slow.
     public var isRecording: Bool {
         switch storage {
-        case .forwarded(let span): span.isRecording
-        case .buffered(let span): span.index != nil
+        case .forwarded(let box): box.span.isRecording
+        case .buffered(_, let index): index >= 0
         }
     }
 
     public func setStatus(_ status: SpanStatus) {
         switch storage {
-        case .forwarded(let span): span.setStatus(status)
-        case .buffered(let span): span.setStatus(status)
+        case .forwarded(let box): box.span.setStatus(status)
+        case .buffered(let trace, let index): if index >= 0 { trace.setStatus(status, of: index) }
         }
     }
 
     public func addEvent(_ event: SpanEvent) {
         switch storage {
-        case .forwarded(let span): span.addEvent(event)
-        case .buffered(let span): span.addEvent(event, failed: false)
+        case .forwarded(let box): box.span.addEvent(event)
+        case .buffered(let trace, let index): if index >= 0 { trace.addEvent(event, failed: false, of: index) }
         }
     }
 
@@ -89,67 +97,34 @@ public final class TailSpan<Inner: Tracer>: Tracing.Span, Sendable where Inner: 
         at instant: @autoclosure () -> Instant
     ) {
         switch storage {
-        case .forwarded(let span): span.recordError(error, attributes: attributes, at: instant())
-        case .buffered(let span):
-            guard span.index != nil else { return }
+        case .forwarded(let box): box.span.recordError(error, attributes: attributes, at: instant())
+        case .buffered(let trace, let index):
+            guard index >= 0 else { return }
             var eventAttributes = attributes
             eventAttributes["exception.type"] = "\(type(of: error))"
             eventAttributes["exception.message"] = "\(error)"
             let event = SpanEvent(name: "exception", at: instant(), attributes: eventAttributes)
-            span.addEvent(event, failed: true)
+            trace.addEvent(event, failed: true, of: index)
         }
     }
 
     public func addLink(_ link: SpanLink) {
-        if case .forwarded(let span) = storage { span.addLink(link) }
+        switch storage {
+        case .forwarded(let box): box.span.addLink(link)
+        case .buffered(let trace, let index): if index >= 0 { trace.addLink(link, of: index) }
+        }
     }
 
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         switch storage {
-        case .forwarded(let span): span.end(at: instant())
-        case .buffered(let span): span.end(at: instant().nanosecondsSinceEpoch)
+        case .forwarded(let box): box.span.end(at: instant())
+        case .buffered(let trace, let index): if index >= 0 { trace.end(index, at: instant().nanosecondsSinceEpoch) }
         }
     }
 }
 
-/// A span held in a ``BufferedTrace`` until its local root ends.
-final class BufferedSpan<Inner: Tracer>: Sendable where Inner: Sendable {
-    let trace: BufferedTrace<Inner>
-    let index: Int?
-    let name: Mutex<String>
-    let context: ServiceContext
-
-    init(trace: BufferedTrace<Inner>, index: Int?, name: String, context: ServiceContext) {
-        self.trace = trace
-        self.index = index
-        self.name = Mutex(name)
-        self.context = context
-    }
-
-    var attributes: SpanAttributes {
-        guard let index else { return SpanAttributes() }
-        return trace.attributes(of: index)
-    }
-
-    func rename(_ newName: String) {
-        name.withLock { $0 = newName }
-        if let index { trace.rename(index, to: newName) }
-    }
-
-    func setAttributes(_ attributes: SpanAttributes) {
-        if let index { trace.setAttributes(attributes, of: index) }
-    }
-
-    func setStatus(_ status: SpanStatus) {
-        if let index { trace.setStatus(status, of: index) }
-    }
-
-    /// Appends an event; `failed` (a recorded error) marks the span failed even when the event does not fit.
-    func addEvent(_ event: SpanEvent, failed: Bool) {
-        if let index { trace.addEvent(event, failed: failed, of: index) }
-    }
-
-    func end(at nanoseconds: UInt64) {
-        if let index { trace.end(index, at: nanoseconds) }
-    }
+/// The inner tracer's span, boxed so a ``TailSpan`` stays three words.
+final class ForwardedSpan: Sendable {
+    let span: any Tracing.Span
+    init(_ span: any Tracing.Span) { self.span = span }
 }
