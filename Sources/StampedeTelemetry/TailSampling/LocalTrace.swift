@@ -124,52 +124,39 @@ final class LocalTrace: Sendable {
 
     func setAttributes(_ attributes: SpanAttributes, of index: Int) {
         let bytes = BufferedSize.attributes(attributes)
-        let dropped: Bool = state.withLock { state in
-            guard !state.closed else { return false }
-            guard spend(&state, bytes - state.spans[index].attributesBytes) else { return true }
-            state.spans[index].attributes = attributes
-            state.spans[index].deferred = nil
-            state.spans[index].attributesBytes = bytes
-            return false
-        }
-        if dropped { tracer.countDropped(.update) }
+        update(
+            index,
+            growingBy: { bytes - $0.attributesBytes },
+            change: { record in
+                record.attributes = attributes
+                record.deferred = nil
+                record.attributesBytes = bytes
+            }
+        )
     }
 
     func setDeferredAttributes(_ deferred: some DeferredSpanAttributes, of index: Int) {
         let bytes = BufferedSize.deferredBase + deferred.estimatedBytes
-        let dropped: Bool = state.withLock { state in
-            guard !state.closed else { return false }
-            guard spend(&state, bytes - state.spans[index].attributesBytes) else { return true }
-            state.spans[index].attributes = SpanAttributes()
-            state.spans[index].deferred = deferred
-            state.spans[index].attributesBytes = bytes
-            return false
-        }
-        if dropped { tracer.countDropped(.update) }
+        update(
+            index,
+            growingBy: { bytes - $0.attributesBytes },
+            change: { record in
+                record.attributes = SpanAttributes()
+                record.deferred = deferred
+                record.attributesBytes = bytes
+            }
+        )
     }
 
     /// Appends an event; `failed` (a recorded error) marks the trace failed even when the event does not fit.
     func addEvent(_ event: SpanEvent, failed: Bool, of index: Int) {
         let bytes = BufferedSize.event(event)
-        let dropped: Bool = state.withLock { state in
-            guard !state.closed else { return false }
-            if failed { state.failed = true }
-            guard spend(&state, bytes) else { return true }
-            state.spans[index].events.append(event)
-            return false
-        }
-        if dropped { tracer.countDropped(.update) }
+        update(index, growingBy: { _ in bytes }, marksFailed: failed, change: { $0.events.append(event) })
     }
 
     func addLink(_ link: SpanLink, of index: Int) {
         let bytes = BufferedSize.link(link)
-        let dropped: Bool = state.withLock { state in
-            guard !state.closed else { return false }
-            guard spend(&state, bytes) else { return true }
-            state.spans[index].links.append(link)
-            return false
-        }
-        if dropped { tracer.countDropped(.update) }
+        update(index, growingBy: { _ in bytes }, change: { $0.links.append(link) })
     }
 
     /// Sets the status; when its message does not fit, the code is kept without it (an error still decides).
@@ -191,10 +178,22 @@ final class LocalTrace: Sendable {
     }
 
     func rename(_ index: Int, to name: String) {
+        update(index, growingBy: { name.utf8.count - $0.name.utf8.count }, change: { $0.name = name })
+    }
+
+    /// Changes span `index` when the bytes the change adds (`growingBy`, from the record as it is) fit, else
+    /// counts a dropped update; `marksFailed` marks the trace failed either way. Nothing once the trace is decided.
+    private func update(
+        _ index: Int,
+        growingBy delta: (BufferedSpanRecord) -> Int,
+        marksFailed: Bool = false,
+        change: (inout BufferedSpanRecord) -> Void
+    ) {
         let dropped: Bool = state.withLock { state in
             guard !state.closed else { return false }
-            guard spend(&state, name.utf8.count - state.spans[index].name.utf8.count) else { return true }
-            state.spans[index].name = name
+            if marksFailed { state.failed = true }
+            guard spend(&state, delta(state.spans[index])) else { return true }
+            change(&state.spans[index])
             return false
         }
         if dropped { tracer.countDropped(.update) }
