@@ -108,9 +108,11 @@ public func buildApplication(
     let ledgerServices: [any Service] =
         try opened.ledgerService(ledger: ledger, tracingEnabled: tracingEnabled, logger: logger).map { [$0.pool, $0] }
         ?? []
+    // Every instance sweeps expired holds: in Redis mode the script expires each hold once.
+    let sweeper = HoldSweeper(store: opened.store, metrics: dependencies.metrics, logger: logger)
     let services: [any Service] =
         telemetry.services + [opened.service] + ledgerServices
-        + [app, ReadinessService(readiness: dependencies.readiness)]
+        + [HoldSweeperService(sweeper: sweeper), app, ReadinessService(readiness: dependencies.readiness)]
     return BuiltProcess(services: services, logger: logger)
 }
 

@@ -103,7 +103,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             )
             store = redisStore
             queue = OpenedStore.makeRedisLedgerQueue(client: client, settings, ledgerSettings, logger)
-            repairItem = { try await redisStore.repairItem(sku: $0, generation: $1, expectedSold: $2, sold: $3) }
+            repairItem = { try await redisStore.repairItem(sku: $0, generation: $1, expectedTaken: $2, taken: $3) }
             shutdown = { await client.shutdown() }
         } else {
             guard !repair else {

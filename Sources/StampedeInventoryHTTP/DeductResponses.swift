@@ -3,7 +3,7 @@ import Hummingbird
 import StampedeHTTPKit
 import StampedeInventory
 
-/// The JSON answers of deduct and release, and the HTTP status each business outcome maps to.
+/// The JSON answers of deduct, reserve, confirm and release, and the HTTP status each business outcome maps to.
 enum DeductResponses {
     static func status(of code: DeductCode) -> HTTPResponse.Status {
         switch code {
@@ -44,6 +44,55 @@ enum DeductResponses {
 
     static func response(_ outcome: DeductOutcome) -> Response {
         json(outcome).response(status: status(of: outcome.code))
+    }
+
+    /// A reservation's answer: the deduct's fields, and the hold's deadline on success.
+    static func reservationResponse(_ outcome: DeductOutcome, orderID: String) -> Response {
+        var json = JSONWriter()
+        json.beginObject()
+        write(outcome, into: &json)
+        if let deadline = outcome.holdDeadlineMilliseconds {
+            json.field("order_id", orderID)
+            json.field("hold_expires_at_ms", deadline)
+        }
+        json.endObject()
+        return json.response(status: status(of: outcome.code))
+    }
+
+    static func status(of code: ConfirmCode) -> HTTPResponse.Status {
+        switch code {
+        case .confirmed, .alreadyConfirmed: .ok
+        case .orderNotFound: .notFound
+        case .holdExpired, .orderReleased, .notAReservation, .orderSuperseded: .conflict
+        }
+    }
+
+    static func message(of code: ConfirmCode) -> String {
+        switch code {
+        case .confirmed: "the reservation is now a sale"
+        case .alreadyConfirmed: "the reservation was confirmed before; nothing changed"
+        case .orderNotFound: "no order with this id"
+        case .holdExpired: "the hold passed its deadline and its units went back to stock"
+        case .orderReleased: "the reservation was released; its units went back to stock"
+        case .notAReservation: "the order is a plain deduct: its sale was final at once"
+        case .orderSuperseded: "the item was reset after this reservation; its units no longer exist"
+        }
+    }
+
+    static func response(_ outcome: ConfirmOutcome, orderID: String) -> Response {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("success", outcome.isConfirmed)
+        if !outcome.isConfirmed { json.field("code", outcome.code.name) }
+        json.field("order_id", orderID)
+        if outcome.code != .orderNotFound {
+            json.field("sku", outcome.sku)
+            json.field("amount", outcome.amount)
+        }
+        json.field("message", message(of: outcome.code))
+        if outcome.isConfirmed { json.field("result", outcome.code.name) }
+        json.endObject()
+        return json.response(status: status(of: outcome.code))
     }
 
     static func json(_ outcome: DeductOutcome) -> JSONWriter {
@@ -87,6 +136,7 @@ enum DeductResponses {
         json.field("sku", item.sku)
         json.field("stock", item.stock)
         json.field("sold", item.sold)
+        json.field("reserved", item.reserved)
         if let limit = item.limitPerUser {
             json.field("limit_per_user", limit)
         } else {

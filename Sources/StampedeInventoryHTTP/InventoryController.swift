@@ -7,7 +7,7 @@ import StampedeInventory
 import StampedeTelemetry
 import Tracing
 
-/// The inventory API: put, get, deduct, batch deduct, log and release.
+/// The inventory API: put, get, deduct, batch deduct, reserve, confirm, log and release.
 public struct InventoryController: Sendable {
     let store: any InventoryStore
     let metrics: InventoryMetrics
@@ -31,6 +31,8 @@ public struct InventoryController: Sendable {
         group.post("deduct/batch", use: deductBatch)
         group.get("log/{order_id}", use: log)
         group.post("release", use: release)
+        group.post("reserve", use: reserve)
+        group.post("confirm", use: confirm)
     }
 
     @Sendable func putItem(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -160,6 +162,8 @@ public struct InventoryController: Sendable {
         json.field("timestamp", order.timestampMilliseconds / 1000)
         json.field("timestamp_ms", order.timestampMilliseconds)
         json.field("released", order.released)
+        json.field("status", order.status.rawValue)
+        if let deadline = order.holdDeadlineMilliseconds { json.field("hold_expires_at_ms", deadline) }
         json.endObject()
         return json.response(status: .ok)
     }
@@ -177,6 +181,59 @@ public struct InventoryController: Sendable {
         }
         if outcome.code == .released { metrics.recordStock(sku: outcome.sku, stock: outcome.stock) }
         return DeductResponses.response(outcome)
+    }
+
+    /// `POST reserve`: takes units out of the stock for `hold_ms`, until confirmed, released or expired.
+    @Sendable func reserve(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(ReserveBody.self, from: request, context: context)
+        let reservation = DeductRequest(
+            sku: body.sku,
+            userID: body.userID,
+            orderID: body.orderID,
+            amount: body.amount,
+            holdMilliseconds: body.holdMilliseconds
+        )
+        if let problem = reservation.invalidField(limits: limits) {
+            metrics.recordReservation(result: InventoryMetrics.invalidResult)
+            throw APIError.invalidRequest(field: problem.field, problem.reason)
+        }
+        let outcome: DeductOutcome
+        do {
+            outcome = try await tracer.withSpan("inventory.reserve", ofKind: .internal) { span in
+                span.updateAttributes { attributes in
+                    attributes["inventory.sku"] = reservation.sku
+                    attributes["user.id"] = reservation.userID
+                    attributes["order.id"] = reservation.orderID
+                    attributes["inventory.amount"] = Int(reservation.amount)
+                    attributes["inventory.hold_ms"] = Int(body.holdMilliseconds)
+                }
+                let outcome = try await store.deduct(reservation)
+                span.attributes["inventory.result"] = outcome.code.name
+                return outcome
+            }
+        } catch {
+            metrics.recordReservation(result: InventoryMetrics.errorResult)
+            throw DeductEndpoint.clientError(error)
+        }
+        metrics.recordReservation(result: outcome.code.name)
+        if outcome.isSuccess && !outcome.replayed { metrics.recordStock(sku: reservation.sku, stock: outcome.stock) }
+        return DeductResponses.reservationResponse(outcome, orderID: reservation.orderID)
+    }
+
+    /// `POST confirm`: a live hold becomes a sale; after its deadline, `409 hold_expired`.
+    @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(ConfirmBody.self, from: request, context: context)
+        if let problem = InvalidField.checkID(body.orderID, field: "order_id", limits: limits) {
+            throw APIError.invalidRequest(field: problem.field, problem.reason)
+        }
+        let outcome = try await tracer.withSpan("inventory.confirm", ofKind: .internal) { span in
+            span.attributes["order.id"] = body.orderID
+            let outcome = try await storeCall { try await store.confirm(orderID: body.orderID) }
+            span.attributes["inventory.result"] = outcome.code.name
+            return outcome
+        }
+        metrics.recordConfirm(result: outcome.code.name)
+        return DeductResponses.response(outcome, orderID: body.orderID)
     }
 
     private func skuParameter(_ context: AppRequestContext) throws -> String {

@@ -44,3 +44,29 @@ struct ReleaseBody: Decodable {
         case orderID = "order_id"
     }
 }
+
+/// `POST /api/v1/inventory/reserve`.
+struct ReserveBody: Decodable {
+    var sku: String
+    var userID: String
+    var orderID: String
+    var amount: Int64
+    var holdMilliseconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case sku
+        case userID = "user_id"
+        case orderID = "order_id"
+        case amount
+        case holdMilliseconds = "hold_ms"
+    }
+}
+
+/// `POST /api/v1/inventory/confirm`.
+struct ConfirmBody: Decodable {
+    var orderID: String
+
+    enum CodingKeys: String, CodingKey {
+        case orderID = "order_id"
+    }
+}

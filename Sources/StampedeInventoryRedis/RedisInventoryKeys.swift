@@ -2,13 +2,14 @@
 ///
 /// | key | type | holds |
 /// |---|---|---|
-/// | `{p}item:{sku}` | hash | `stock`, `sold`, `initial`, `limit` (absent = no cap), `window` (ms), `gen` |
+/// | `{p}item:{sku}` | hash | `stock`, `sold`, `reserved` (absent = 0), `initial`, `limit` (absent = no cap), `window` (ms), `gen` |
 /// | `{p}items` | set | every SKU, for listing |
-/// | `{p}order:{order_id}` | hash | the deduct log record: `sku`, `user`, `amount`, `old`, `new`, `ts` (ms), `gen`, `released` |
+/// | `{p}order:{order_id}` | hash | the deduct log record: `sku`, `user`, `amount`, `old`, `new`, `ts` (ms), `gen`, `released`; a reservation adds `hold` (deadline, ms) and, once so, `confirmed` or `expired` |
+/// | `{p}holds` | sorted set | order ids of reservations by deadline (ms), for expiry |
 /// | `{p}orders` | string | count of order records, bounded by `InventoryLimits.orderRecordsMax` |
 /// | `{p}held:{sku}` | hash | units each user holds of the current generation (capped items only) |
 /// | `{p}rate:{gen}:{len(sku)}:{sku}:{user}` | string | the user's rate window, expiring after `window` ms |
-/// | `{p}ledger` | stream | entries for the PostgreSQL ledger (`k` = `item`/`sale`/`release`), consumer group `ledger` |
+/// | `{p}ledger` | stream | entries for the PostgreSQL ledger (`k` = `item`/`sale`/`release`/`confirm`/`expire`), consumer group `ledger` |
 /// | `{p}ledger:dead` | stream | entries the ledger refused, with `id` and `reason` |
 ///
 /// The scripts build these names themselves from the prefix; this type is the one place Swift does.

@@ -63,6 +63,35 @@ extension RedisInventoryScripts {
         }
     }
 
+    /// What the confirm script returns.
+    public enum ConfirmReply {
+        /// The first value of the reply, `{LEDGER_FULL, 0, ''}`, when the ledger stream holds its maximum of
+        /// entries: nothing was applied.
+        public static let ledgerFull = LuaConstant("LEDGER_FULL", -1)
+
+        /// The constant of a result code, named after its wire name: `CONFIRM_HOLD_EXPIRED` = 3.
+        public static func constant(_ code: ConfirmCode) -> LuaConstant {
+            LuaConstant("CONFIRM_" + code.name.uppercased(), Int64(code.rawValue))
+        }
+
+        /// Every constant the confirm script declares: each result code, then the sentinel.
+        public static let constants: [LuaConstant] = ConfirmCode.allCases.map(ConfirmReply.constant) + [ledgerFull]
+
+        /// The result code a confirm's code value stands for; nil for a value the script never returns.
+        public static func code(_ value: Int64) -> ConfirmCode? {
+            UInt8(exactly: value).flatMap { ConfirmCode(rawValue: $0) }
+        }
+    }
+
+    /// What the expiry script returns instead of expired holds.
+    public enum ExpireReply {
+        /// The whole reply, `{LEDGER_FULL}`, when holds are due but the ledger stream holds its maximum of
+        /// entries: nothing expired.
+        public static let ledgerFull = LuaConstant("LEDGER_FULL", -1)
+
+        public static let constants: [LuaConstant] = [ledgerFull]
+    }
+
     /// What the repair script returns: one outcome (``RepairOutcome/storeAhead`` is decided before it runs).
     public enum RepairReply {
         public static let repaired = LuaConstant("REPAIRED", 0)

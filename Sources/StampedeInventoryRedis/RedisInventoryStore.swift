@@ -204,14 +204,57 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
         return ReleaseOutcome(code: code, releasedAmount: amount, stock: stock, sku: sku)
     }
 
+    public func confirm(orderID: String) async throws -> ConfirmOutcome {
+        let reply = try await script(
+            RedisInventoryScripts.confirm,
+            [
+                .string(keys.prefix), .string(orderID), .integer(clock()), .integer(Int64(ledgerBacklogMax)),
+                .string(traceParent() ?? ""),
+            ]
+        )
+        if reply.elements?.first?.int64 == RedisInventoryScripts.ConfirmReply.ledgerFull.value { throw ledgerFull() }
+        guard let parts = reply.elements, parts.count == 3, let raw = parts[0].int64,
+            let code = RedisInventoryScripts.ConfirmReply.code(raw), let amount = parts[1].int64,
+            let sku = parts[2].string
+        else { throw unexpected("confirm", reply) }
+        // An expiry found by the confirm put units back.
+        if code == .holdExpired { soldOut.invalidate(sku: sku) }
+        return ConfirmOutcome(code: code, sku: sku, amount: amount)
+    }
+
+    public func expireHolds(max: Int) async throws -> [ExpiredHold] {
+        let reply = try await script(
+            RedisInventoryScripts.expireDue,
+            [.string(keys.prefix), .integer(clock()), .integer(Int64(max)), .integer(Int64(ledgerBacklogMax))]
+        )
+        guard let values = reply.elements else { throw unexpected("expire", reply) }
+        if values.count == 1, values[0].int64 == RedisInventoryScripts.ExpireReply.ledgerFull.value {
+            throw ledgerFull()
+        }
+        guard values.count % 4 == 0 else { throw unexpected("expire", reply) }
+        var expired: [ExpiredHold] = []
+        expired.reserveCapacity(values.count / 4)
+        for index in stride(from: 0, to: values.count, by: 4) {
+            guard let orderID = values[index].string, let sku = values[index + 1].string,
+                let amount = values[index + 2].int64, let stock = values[index + 3].int64
+            else { throw unexpected("expire", reply) }
+            soldOut.invalidate(sku: sku)
+            expired.append(ExpiredHold(orderID: orderID, sku: sku, amount: amount, stock: stock))
+        }
+        return expired
+    }
+
     public func log(orderID: String) async throws -> OrderRecord? {
         let reply = try await command(
             RedisCommand(
                 "HMGET",
-                [.string(keys.order(orderID)), "sku", "user", "amount", "old", "new", "ts", "gen", "released"]
+                [
+                    .string(keys.order(orderID)), "sku", "user", "amount", "old", "new", "ts", "gen", "released",
+                    "hold", "confirmed", "expired",
+                ]
             )
         )
-        guard let fields = reply.elements, fields.count == 8 else { throw unexpected("log", reply) }
+        guard let fields = reply.elements, fields.count == 11 else { throw unexpected("log", reply) }
         if fields[0].isNull { return nil }
         guard let sku = fields[0].string, let user = fields[1].string, let amount = fields[2].int64,
             let old = fields[3].int64, let new = fields[4].int64, let timestamp = fields[5].int64,
@@ -226,7 +269,10 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             newStock: new,
             timestampMilliseconds: timestamp,
             generation: UInt64(generation),
-            released: released == RedisInventoryScripts.OrderReleasedField.released.value
+            released: released == RedisInventoryScripts.OrderReleasedField.released.value,
+            holdDeadlineMilliseconds: fields[8].int64,
+            confirmed: !fields[9].isNull,
+            expired: !fields[10].isNull
         )
     }
 
@@ -271,9 +317,9 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
     public func itemStates() async throws -> [ItemState] {
         try await scanItems(
             operation: "item states",
-            command: { RedisCommand("HMGET", [.string($0), "gen", "initial", "stock", "sold"]) },
+            command: { RedisCommand("HMGET", [.string($0), "gen", "initial", "stock", "sold", "reserved"]) },
             value: { sku, reply in
-                guard let fields = reply.elements, fields.count == 4 else { throw unexpected("item state", reply) }
+                guard let fields = reply.elements, fields.count == 5 else { throw unexpected("item state", reply) }
                 if fields[0].isNull { return nil }
                 guard let generation = fields[0].int64, let initial = fields[1].int64, let stock = fields[2].int64,
                     let sold = fields[3].int64
@@ -283,28 +329,29 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
                     generation: UInt64(generation),
                     initialStock: initial,
                     stock: stock,
-                    sold: sold
+                    sold: sold,
+                    reserved: fields[4].int64 ?? 0
                 )
             }
         )
     }
 
-    /// Sets the item's sold units to `sold` (stock = initial − sold) if it is still at `generation` with
-    /// `expectedSold` sold (compare and set: a sale since the comparison leaves it alone). Per-user counts and
-    /// order records stay as they are.
+    /// Sets the item's taken units (sold + reserved) to `taken` (stock = initial − taken) by changing its sold
+    /// units, if it is still at `generation` with `expectedTaken` taken (compare and set: a sale since the
+    /// comparison leaves it alone). Reserved units, per-user counts and order records stay as they are.
     public func repairItem(
         sku: String,
         generation: UInt64,
-        expectedSold: Int64,
-        sold: Int64
+        expectedTaken: Int64,
+        taken: Int64
     ) async throws
         -> RepairOutcome
     {
         let reply = try await script(
             RedisInventoryScripts.repairItem,
             [
-                .string(keys.prefix), .string(sku), .integer(Int64(generation)), .integer(expectedSold),
-                .integer(sold),
+                .string(keys.prefix), .string(sku), .integer(Int64(generation)), .integer(expectedTaken),
+                .integer(taken),
             ]
         )
         soldOut.invalidate(sku: sku)
@@ -383,11 +430,11 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
     }
 
     private static func itemCommand(_ key: String) -> RedisCommand {
-        RedisCommand("HMGET", [.string(key), "stock", "sold", "limit", "window"])
+        RedisCommand("HMGET", [.string(key), "stock", "sold", "limit", "window", "reserved"])
     }
 
     private func itemSnapshot(sku: String, reply: RESPValue) throws -> ItemSnapshot? {
-        guard let fields = reply.elements, fields.count == 4 else { throw unexpected("item", reply) }
+        guard let fields = reply.elements, fields.count == 5 else { throw unexpected("item", reply) }
         if fields[0].isNull { return nil }
         guard let stock = fields[0].int64, let sold = fields[1].int64, let window = fields[3].int64 else {
             throw unexpected("item", reply)
@@ -396,6 +443,7 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
             sku: sku,
             stock: stock,
             sold: sold,
+            reserved: fields[4].int64 ?? 0,
             limitPerUser: fields[2].int64,
             rateWindowMilliseconds: window
         )
@@ -446,16 +494,17 @@ struct DeductScriptCall: Sendable {
         var arguments: [RedisArgument] = [
             .string(prefix), .integer(clock()), .integer(ordersMax), .integer(ledgerBacklogMax),
         ]
-        arguments.reserveCapacity(4 + requests.count * 5)
+        arguments.reserveCapacity(4 + requests.count * 6)
         for request in requests {
             arguments.append(.string(request.sku))
             arguments.append(.string(request.userID))
             arguments.append(.string(request.orderID))
             arguments.append(.integer(request.amount))
+            arguments.append(.integer(request.holdMilliseconds ?? 0))
             arguments.append(.string(request.traceParent ?? ""))
         }
         return client.submitScript(RedisInventoryScripts.deduct, arguments: arguments).flatMapThrowing { reply in
-            guard let values = reply.elements, values.count == requests.count * 3 else {
+            guard let values = reply.elements, values.count == requests.count * 4 else {
                 if reply.elements?.first?.int64 == RedisInventoryScripts.DeductReply.ledgerFull.value {
                     throw RedisInventoryStore.ledgerFull(backlogMax: ledgerBacklogMax)
                 }
@@ -467,10 +516,16 @@ struct DeductScriptCall: Sendable {
             outcomes.reserveCapacity(requests.count)
             let replayedValue = RedisInventoryScripts.DeductReply.replayed.value
             for index in requests.indices {
-                guard let raw = values[index * 3].int64, let code = RedisInventoryScripts.DeductReply.code(raw),
-                    let stock = values[index * 3 + 1].int64, let replayed = values[index * 3 + 2].int64
+                guard let raw = values[index * 4].int64, let code = RedisInventoryScripts.DeductReply.code(raw),
+                    let stock = values[index * 4 + 1].int64, let replayed = values[index * 4 + 2].int64,
+                    let deadline = values[index * 4 + 3].int64
                 else { throw RedisError(.unexpectedReply, "deduct script: \(reply)") }
-                let outcome = DeductOutcome(code: code, stock: stock, replayed: replayed == replayedValue)
+                let outcome = DeductOutcome(
+                    code: code,
+                    stock: stock,
+                    replayed: replayed == replayedValue,
+                    holdDeadlineMilliseconds: deadline > 0 ? deadline : nil
+                )
                 outcomes.append(outcome)
             }
             if soldOut.isEnabled { soldOut.observe(requests, outcomes, now: now) }

@@ -261,8 +261,8 @@ struct LedgerDecodeProblem: Error {
 }
 
 /// The fields of a ledger stream entry, as the scripts write them: `k` (kind), `s` sku, `g` generation, `t` time
-/// (ms), `tp` traceparent (optional); a sale adds `o` order, `u` user, `a` amount, `os`/`ns` old/new stock;
-/// a release `o`, `a`; an item `st` stock, `lim` cap ('' for none), `w` rate window (ms).
+/// (ms), `tp` traceparent (optional); a sale adds `o` order, `u` user, `a` amount, `os`/`ns` old/new stock and,
+/// for a reservation, `h` its deadline (ms); a release, confirm or expiry `o`, `a`; an item `st` stock, `lim` cap ('' for none), `w` rate window (ms).
 enum LedgerStreamFields {
     static func decode(_ entry: RedisStreamEntry) -> Result<LedgerEntry, LedgerDecodeProblem> {
         func text(_ name: String) -> String? { entry.fields[name].map { String(buffer: $0) } }
@@ -287,20 +287,21 @@ enum LedgerStreamFields {
                     newStock: new,
                     timestampMilliseconds: timestamp,
                     generation: UInt64(generation),
-                    released: false
+                    released: false,
+                    holdDeadlineMilliseconds: integer("h")
                 )
             )
-        case "release":
+        case "release", "confirm", "expire":
             guard let order = text("o"), !order.isEmpty, let amount = integer("a"), amount > 0 else {
-                return .failure(LedgerDecodeProblem(reason: "release without order or amount"))
+                return .failure(LedgerDecodeProblem(reason: "\(kind) without order or amount"))
             }
-            event = .release(
-                orderID: order,
-                sku: sku,
-                generation: UInt64(generation),
-                amount: amount,
-                timestampMilliseconds: timestamp
-            )
+            let change =
+                switch kind {
+                case "confirm": LedgerEvent.confirm
+                case "expire": LedgerEvent.expire
+                default: LedgerEvent.release
+                }
+            event = change(order, sku, UInt64(generation), amount, timestamp)
         case "item":
             guard let stock = integer("st"), stock >= 0, let window = integer("w"), let limitText = text("lim") else {
                 return .failure(LedgerDecodeProblem(reason: "item without stock, window or cap"))
@@ -334,7 +335,10 @@ enum LedgerStreamFields {
                 ("o", order.orderID), ("u", order.userID), ("a", "\(order.amount)"), ("os", "\(order.oldStock)"),
                 ("ns", "\(order.newStock)"), ("g", "\(order.generation)"),
             ]
-        case .release(let orderID, _, let generation, let amount, _):
+            if let deadline = order.holdDeadlineMilliseconds { fields.append(("h", "\(deadline)")) }
+        case .release(let orderID, _, let generation, let amount, _),
+            .confirm(let orderID, _, let generation, let amount, _),
+            .expire(let orderID, _, let generation, let amount, _):
             fields += [("o", orderID), ("a", "\(amount)"), ("g", "\(generation)")]
         case .item(_, let generation, let config, _):
             fields += [

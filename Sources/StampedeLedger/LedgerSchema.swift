@@ -3,8 +3,9 @@
 /// | table | key | holds |
 /// |---|---|---|
 /// | `items` | (sku, generation) | each create/reset of an item: its stock, cap and window |
-/// | `sales` | order_id | each acknowledged deduct: the seed's log record plus the generation |
-/// | `releases` | order_id | each release of a sale's units |
+/// | `sales` | order_id | each acknowledged deduct: the seed's log record plus the generation; a reservation has `hold_until` |
+/// | `confirmations` | order_id | each reservation made final |
+/// | `releases` | order_id | each return of an order's units: `reason` is `release`, or `expire` when a hold passed its deadline |
 /// | `stampede_schema_migrations` | version | the migrations applied |
 ///
 /// Times are `timestamptz`; `recorded_at` is when the row reached the ledger, so `recorded_at - sold_at` is the
@@ -55,6 +56,26 @@ enum LedgerSchema {
                 """,
                 "CREATE INDEX releases_sku_generation ON releases (sku, generation)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                "ALTER TABLE sales ADD COLUMN hold_until timestamptz",
+                """
+                ALTER TABLE releases ADD COLUMN reason text NOT NULL DEFAULT 'release'
+                    CHECK (reason IN ('release', 'expire'))
+                """,
+                """
+                CREATE TABLE confirmations (
+                    order_id text PRIMARY KEY,
+                    sku text NOT NULL,
+                    generation bigint NOT NULL,
+                    amount bigint NOT NULL CHECK (amount > 0),
+                    confirmed_at timestamptz NOT NULL,
+                    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -224,11 +224,7 @@ public final class LedgerWorker: Sendable {
                 attributes["ledger.entry.id"] = entry.id
                 attributes["ledger.batch.size"] = batch.count
                 attributes["inventory.sku"] = entry.event.sku
-                switch entry.event {
-                case .sale(let order): attributes["order.id"] = order.orderID
-                case .release(let orderID, _, _, _, _): attributes["order.id"] = orderID
-                case .item: break
-                }
+                if let orderID = entry.event.orderID { attributes["order.id"] = orderID }
                 attributes["db.system.name"] = "postgresql"
             }
             spans.append(span)

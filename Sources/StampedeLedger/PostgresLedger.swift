@@ -2,7 +2,8 @@ import Logging
 import PostgresNIO
 import StampedeInventory
 
-/// The ledger in PostgreSQL: every item put, sale and release, written idempotently in batches.
+/// The ledger in PostgreSQL: every item put, sale or reservation, confirm, release and expiry, written
+/// idempotently in batches.
 ///
 /// Rows are keyed by what identifies the change (`order_id` for sales and releases, `(sku, generation)` for
 /// items) and inserted with `ON CONFLICT DO NOTHING`, so an entry delivered twice (a worker killed between the
@@ -65,6 +66,7 @@ public final class PostgresLedger: Sendable {
         var items = ItemColumns()
         var sales = SaleColumns()
         var releases = ReleaseColumns()
+        var confirmations = ReleaseColumns()
         for entry in entries {
             switch entry.event {
             case .item(let sku, let generation, let config, let timestamp):
@@ -77,7 +79,26 @@ public final class PostgresLedger: Sendable {
                     sku: sku,
                     generation: generation,
                     amount: amount,
-                    timestamp: timestamp
+                    timestamp: timestamp,
+                    reason: "release"
+                )
+            case .expire(let orderID, let sku, let generation, let amount, let timestamp):
+                releases.append(
+                    orderID: orderID,
+                    sku: sku,
+                    generation: generation,
+                    amount: amount,
+                    timestamp: timestamp,
+                    reason: "expire"
+                )
+            case .confirm(let orderID, let sku, let generation, let amount, let timestamp):
+                confirmations.append(
+                    orderID: orderID,
+                    sku: sku,
+                    generation: generation,
+                    amount: amount,
+                    timestamp: timestamp,
+                    reason: ""
                 )
             }
         }
@@ -107,12 +128,14 @@ public final class PostgresLedger: Sendable {
                     connection.query(
                         """
                         WITH ins AS (
-                            INSERT INTO sales (order_id, sku, generation, user_id, amount, old_stock, new_stock, sold_at)
-                            SELECT u.o, u.s, u.g, u.u, u.a, u.os, u.ns, to_timestamp(u.t / 1000.0)
+                            INSERT INTO sales (order_id, sku, generation, user_id, amount, old_stock, new_stock, sold_at,
+                                               hold_until)
+                            SELECT u.o, u.s, u.g, u.u, u.a, u.os, u.ns, to_timestamp(u.t / 1000.0),
+                                   to_timestamp(NULLIF(u.h, -1) / 1000.0)
                             FROM unnest(\(sales.orderID)::text[], \(sales.sku)::text[], \(sales.generation)::int8[],
                                         \(sales.userID)::text[], \(sales.amount)::int8[], \(sales.oldStock)::int8[],
-                                        \(sales.newStock)::int8[], \(sales.time)::int8[])
-                                 AS u(o, s, g, u, a, os, ns, t)
+                                        \(sales.newStock)::int8[], \(sales.time)::int8[], \(sales.holdUntil)::int8[])
+                                 AS u(o, s, g, u, a, os, ns, t, h)
                             ON CONFLICT DO NOTHING RETURNING 1)
                         SELECT count(*)::int8 FROM ins
                         """,
@@ -125,11 +148,29 @@ public final class PostgresLedger: Sendable {
                     connection.query(
                         """
                         WITH ins AS (
-                            INSERT INTO releases (order_id, sku, generation, amount, released_at)
-                            SELECT u.o, u.s, u.g, u.a, to_timestamp(u.t / 1000.0)
+                            INSERT INTO releases (order_id, sku, generation, amount, released_at, reason)
+                            SELECT u.o, u.s, u.g, u.a, to_timestamp(u.t / 1000.0), u.r
                             FROM unnest(\(releases.orderID)::text[], \(releases.sku)::text[],
                                         \(releases.generation)::int8[], \(releases.amount)::int8[],
-                                        \(releases.time)::int8[])
+                                        \(releases.time)::int8[], \(releases.reason)::text[])
+                                 AS u(o, s, g, a, t, r)
+                            ON CONFLICT DO NOTHING RETURNING 1)
+                        SELECT count(*)::int8 FROM ins
+                        """,
+                        logger: logger
+                    )
+                )
+            }
+            if !confirmations.orderID.isEmpty {
+                inserted += try await Self.count(
+                    connection.query(
+                        """
+                        WITH ins AS (
+                            INSERT INTO confirmations (order_id, sku, generation, amount, confirmed_at)
+                            SELECT u.o, u.s, u.g, u.a, to_timestamp(u.t / 1000.0)
+                            FROM unnest(\(confirmations.orderID)::text[], \(confirmations.sku)::text[],
+                                        \(confirmations.generation)::int8[], \(confirmations.amount)::int8[],
+                                        \(confirmations.time)::int8[])
                                  AS u(o, s, g, a, t)
                             ON CONFLICT DO NOTHING RETURNING 1)
                         SELECT count(*)::int8 FROM ins
@@ -142,7 +183,8 @@ public final class PostgresLedger: Sendable {
         }
     }
 
-    /// Each SKU's latest generation in the ledger: its initial stock and units sold (sales minus releases).
+    /// Each SKU's latest generation in the ledger: its initial stock and units taken (sales and reservations minus
+    /// releases and expiries).
     public func totals() async throws -> [LedgerItemTotals] {
         let rows = try await client.query(
             """
@@ -191,6 +233,7 @@ public struct LedgerItemTotals: Sendable, Hashable {
     public var sku: String
     public var generation: UInt64
     public var initialStock: Int64
+    /// Units out of the stock: sold, or held by a reservation (rows of `sales` minus rows of `releases`).
     public var sold: Int64
 
     public init(sku: String, generation: UInt64, initialStock: Int64, sold: Int64) {
@@ -228,6 +271,8 @@ private struct SaleColumns {
     var oldStock: [Int64] = []
     var newStock: [Int64] = []
     var time: [Int64] = []
+    /// The hold's deadline (ms), or -1 for a plain sale.
+    var holdUntil: [Int64] = []
 
     mutating func append(_ order: OrderRecord) {
         orderID.append(order.orderID)
@@ -238,6 +283,7 @@ private struct SaleColumns {
         oldStock.append(order.oldStock)
         newStock.append(order.newStock)
         time.append(order.timestampMilliseconds)
+        holdUntil.append(order.holdDeadlineMilliseconds ?? -1)
     }
 }
 
@@ -247,12 +293,21 @@ private struct ReleaseColumns {
     var generation: [Int64] = []
     var amount: [Int64] = []
     var time: [Int64] = []
+    var reason: [String] = []
 
-    mutating func append(orderID: String, sku: String, generation: UInt64, amount: Int64, timestamp: Int64) {
+    mutating func append(
+        orderID: String,
+        sku: String,
+        generation: UInt64,
+        amount: Int64,
+        timestamp: Int64,
+        reason: String
+    ) {
         self.orderID.append(orderID)
         self.sku.append(sku)
         self.generation.append(Int64(generation))
         self.amount.append(amount)
         time.append(timestamp)
+        self.reason.append(reason)
     }
 }

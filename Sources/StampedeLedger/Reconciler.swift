@@ -1,7 +1,7 @@
 import StampedeInventory
 
-/// Compares each SKU's sold units in the hot store (Redis or embedded) with the ledger, and can repair the hot
-/// store from the ledger.
+/// Compares each SKU's taken units (sold or reserved) in the hot store (Redis or embedded) with the ledger, and can
+/// repair the hot store from the ledger.
 ///
 /// The ledger wins: its rows are committed to PostgreSQL and every sale reaches it through the queue, while the
 /// hot store can lose its tail (Redis without `appendfsync always`, a failover to a lagging replica, a manual
@@ -44,24 +44,24 @@ public struct Reconciler: Sendable {
         metrics.recordDrift(drift)
     }
 
-    /// Raises every SKU the hot store counts fewer sales for than the ledger to the ledger's count (the store
+    /// Raises every SKU the hot store counts fewer taken units for than the ledger to the ledger's count (the store
     /// lost its tail). Only SKUs at the same generation on both sides are repaired, each by compare-and-set on
-    /// the sold units it was compared with; a store ahead of the ledger is reported, never lowered.
+    /// the taken units it was compared with; a store ahead of the ledger is reported, never lowered.
     public func repair(
         _ reconciliation: Reconciliation,
         using repairItem:
-            @Sendable (_ sku: String, _ generation: UInt64, _ expectedSold: Int64, _ sold: Int64)
+            @Sendable (_ sku: String, _ generation: UInt64, _ expectedTaken: Int64, _ taken: Int64)
             async throws -> RepairOutcome
     ) async throws -> [String: RepairOutcome] {
         if let queued = reconciliation.queuedEntries, queued > 0 { throw RepairRefusedError(queuedEntries: queued) }
         var outcomes: [String: RepairOutcome] = [:]
         for row in reconciliation.rows where row.status == .drift {
             guard let ledger = row.ledger, let store = row.store else { continue }
-            guard store.sold < ledger.sold else {
+            guard store.taken < ledger.sold else {
                 outcomes[row.sku] = .storeAhead
                 continue
             }
-            outcomes[row.sku] = try await repairItem(row.sku, ledger.generation, store.sold, ledger.sold)
+            outcomes[row.sku] = try await repairItem(row.sku, ledger.generation, store.taken, ledger.sold)
         }
         return outcomes
     }
@@ -79,7 +79,7 @@ public struct Reconciliation: Sendable {
     public func table(all: Bool = false) -> String {
         let shown = all ? rows : drifting
         var lines = [
-            Self.line("SKU", "STATUS", "STORE GEN", "STORE SOLD", "STORE STOCK", "LEDGER GEN", "LEDGER SOLD", "DRIFT")
+            Self.line("SKU", "STATUS", "STORE GEN", "STORE TAKEN", "STORE STOCK", "LEDGER GEN", "LEDGER TAKEN", "DRIFT")
         ]
         for row in shown {
             lines.append(
@@ -87,7 +87,7 @@ public struct Reconciliation: Sendable {
                     row.sku,
                     row.status.rawValue,
                     row.store.map { "\($0.generation)" } ?? "-",
-                    row.store.map { "\($0.sold)" } ?? "-",
+                    row.store.map { "\($0.taken)" } ?? "-",
                     row.store.map { "\($0.stock)" } ?? "-",
                     row.ledger.map { "\($0.generation)" } ?? "-",
                     row.ledger.map { "\($0.sold)" } ?? "-",
@@ -110,7 +110,7 @@ public struct Reconciliation: Sendable {
 public struct ReconciliationRow: Sendable, Hashable {
     public enum Status: String, Sendable {
         case inSync = "in_sync"
-        /// Same generation, different sold units.
+        /// Same generation, different taken units.
         case drift
         /// The sides are at different generations (a reset not yet in the ledger, or lost).
         case generationMismatch = "generation_mismatch"
@@ -126,9 +126,9 @@ public struct ReconciliationRow: Sendable, Hashable {
         guard let store else { return .missingInStore }
         guard let ledger else { return .missingInLedger }
         guard store.generation == ledger.generation else { return .generationMismatch }
-        return store.sold == ledger.sold ? .inSync : .drift
+        return store.taken == ledger.sold ? .inSync : .drift
     }
 
-    /// Store sold minus ledger sold (positive: the store counts sales the ledger lacks).
-    public var driftUnits: Int64 { (store?.sold ?? 0) - (ledger?.sold ?? 0) }
+    /// Store taken minus ledger taken (positive: the store counts sales or holds the ledger lacks).
+    public var driftUnits: Int64 { (store?.taken ?? 0) - (ledger?.sold ?? 0) }
 }

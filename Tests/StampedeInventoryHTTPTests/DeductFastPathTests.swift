@@ -145,6 +145,10 @@ struct OrderFailingStore: CallbackDeductStore {
 
     func release(orderID: String) async throws -> ReleaseOutcome { try await base.release(orderID: orderID) }
 
+    func confirm(orderID: String) async throws -> ConfirmOutcome { try await base.confirm(orderID: orderID) }
+
+    func expireHolds(max: Int) async throws -> [ExpiredHold] { try await base.expireHolds(max: max) }
+
     func log(orderID: String) async throws -> OrderRecord? { try await base.log(orderID: orderID) }
 
     func items() async throws -> [ItemSnapshot] { try await base.items() }

@@ -187,8 +187,8 @@ struct InventoryEngineTests {
 
     @Test func limitsFitTheJournalFormat() {
         let limits = InventoryLimits.default
-        // Three ids, eight integers and the framing must fit one frame.
-        #expect(3 * (2 + limits.idBytesMax) + 8 * 8 + 2 <= JournalFrame.payloadBytesMax)
+        // Three ids, nine integers (a reservation's deadline is the ninth), two flag bytes and the kind must fit.
+        #expect(3 * (2 + limits.idBytesMax) + 9 * 8 + 3 <= JournalFrame.payloadBytesMax)
         #expect(limits.idBytesMax <= Int(UInt16.max))
         #expect(limits.amountMax <= limits.stockMax)
     }

@@ -106,7 +106,7 @@ struct LedgerTests {
 
     @Test func migrationsRunOnceAndRedeliveredEntriesAreWrittenOnce() async throws {
         try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
-            #expect(try await ledger.migrate() == 1, "a second start finds the schema in place")
+            #expect(try await ledger.migrate() == 2, "a second start finds the schema in place")
             let order = OrderRecord(
                 orderID: "o1",
                 sku: "A",
@@ -523,6 +523,79 @@ struct LedgerTests {
         await store.close()
     }
 
+    /// Reserves four holds of SKU "R" (stock 10): r1 confirmed, r2 released, r3 expired, r4 still held.
+    func holdEveryWay(_ store: any InventoryStore, clock: ManualClock) async throws {
+        _ = try await store.putItem(sku: "R", config: ItemConfig(stock: 10, rateWindowMilliseconds: 0))
+        for (index, ms) in [(1, 5_000), (2, 5_000), (3, 1_000), (4, 60_000)] {
+            let request = DeductRequest(
+                sku: "R",
+                userID: "u\(index)",
+                orderID: "r\(index)",
+                amount: Int64(index),
+                holdMilliseconds: Int64(ms)
+            )
+            #expect(try await store.deduct(request).isSuccess)
+        }
+        #expect(try await store.confirm(orderID: "r1").code == .confirmed)
+        #expect(try await store.release(orderID: "r2").code == .released)
+        clock.advance(milliseconds: 1_000)
+        #expect(try await store.expireHolds(max: 10).map(\.orderID) == ["r3"])
+    }
+
+    /// What the ledger holds after ``holdEveryWay(_:clock:)``.
+    func expectHoldsInLedger(_ postgres: PostgresServerProcess, _ ledger: PostgresLedger) async throws {
+        #expect(try count(postgres, "SELECT count(*) FROM sales WHERE sku = 'R' AND hold_until IS NOT NULL") == 4)
+        #expect(try postgres.psql("SELECT order_id FROM confirmations") == "r1")
+        #expect(
+            try postgres.psql("SELECT string_agg(order_id || ':' || reason, ',' ORDER BY order_id) FROM releases")
+                == "r2:release,r3:expire"
+        )
+        // Taken: the confirmed r1 (1) and the live hold r4 (4).
+        #expect(try await ledger.totals() == [LedgerItemTotals(sku: "R", generation: 1, initialStock: 10, sold: 5)])
+    }
+
+    @Test func reservationsConfirmsReleasesAndExpiriesReachTheLedgerFromRedis() async throws {
+        let redis = try await RedisServerProcess.start()
+        let client = try RedisClient(configuration: try RedisConfiguration(url: redis.url), logger: Self.logger)
+        let clock = ManualClock()
+        let store = RedisInventoryStore(
+            client: client,
+            configuration: .init(soldOutCacheTTL: .zero, ledgerBacklogMax: 1000),
+            logger: Self.logger,
+            clock: clock.closure
+        )
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            try await holdEveryWay(store, clock: clock)
+            try await drain(queue(client), ledger)
+            try await expectHoldsInLedger(postgres, ledger)
+            let state = try #require(try await store.itemStates().first)
+            #expect(state.taken == 5 && state.reserved == 4)
+            #expect(try await Reconciler(store: store, ledger: ledger, queue: nil).compare().drifting.isEmpty)
+        }
+        await client.shutdown()
+        await redis.stop()
+    }
+
+    @Test func reservationEventsWaitingInTheEmbeddedJournalSurviveARestart() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let configuration = EmbeddedInventoryStore.Configuration(dataDirectory: directory.path, ledgerBacklogMax: 1000)
+        let clock = ManualClock()
+        var store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger, clock: clock.closure)
+        try await holdEveryWay(store, clock: clock)
+        #expect(store.ledgerDepth.entries == 8)
+        await store.close()
+        // Reopened, the snapshot's pending section holds the confirm, release and expiry with their orders.
+        store = try EmbeddedInventoryStore(configuration: configuration, logger: Self.logger, clock: clock.closure)
+        #expect(store.ledgerDepth.entries == 8)
+        try await withLedger { (ledger: PostgresLedger, postgres: PostgresServerProcess) async throws in
+            try await drain(EmbeddedLedgerQueue(store: store, dataDirectory: directory.path), ledger)
+            try await expectHoldsInLedger(postgres, ledger)
+            #expect(try await Reconciler(store: store, ledger: ledger, queue: nil).compare().drifting.isEmpty)
+        }
+        await store.close()
+    }
+
     @Test func reconciliationFindsInjectedDriftAndRepairsItFromTheLedger() async throws {
         let redis = try await RedisServerProcess.start()
         let (client, store) = try makeRedisStore(redis)
@@ -554,7 +627,7 @@ struct LedgerTests {
             #expect(behind.queuedEntries == 1)
             await #expect(throws: RepairRefusedError.self) {
                 _ = try await reconciler.repair(behind) {
-                    try await store.repairItem(sku: $0, generation: $1, expectedSold: $2, sold: $3)
+                    try await store.repairItem(sku: $0, generation: $1, expectedTaken: $2, taken: $3)
                 }
             }
             try await drain(redisQueue, ledger)
@@ -565,12 +638,12 @@ struct LedgerTests {
             // A sale of A after the comparison: the repair must not overwrite it with a count that misses it.
             _ = try await store.deduct(DeductRequest(sku: "A", userID: "u", orderID: "a-late", amount: 1))
             let raced = try await reconciler.repair(compared) {
-                try await store.repairItem(sku: $0, generation: $1, expectedSold: $2, sold: $3)
+                try await store.repairItem(sku: $0, generation: $1, expectedTaken: $2, taken: $3)
             }
             #expect(raced == ["A": .soldChanged, "B": .storeAhead])
             try await drain(redisQueue, ledger)
             let outcomes = try await reconciler.repair(try await reconciler.compare()) {
-                try await store.repairItem(sku: $0, generation: $1, expectedSold: $2, sold: $3)
+                try await store.repairItem(sku: $0, generation: $1, expectedTaken: $2, taken: $3)
             }
             #expect(outcomes == ["A": .repaired, "B": .storeAhead])
             #expect(try await reconciler.compare().drifting.map(\.sku) == ["B"])

@@ -20,18 +20,22 @@ enum StoreHarness {
     }()
 
     /// Opens a fresh, empty store of `kind` (a new data directory, or a new `redis-server`), runs `body`, closes.
+    /// With `clock`, the store reads the time from it (deadlines, log timestamps).
     static func with(
         _ kind: StoreKind,
         limits: InventoryLimits = .default,
+        clock: ManualClock? = nil,
         _ body: (any InventoryStore) async throws -> Void
     ) async throws {
+        let clock = clock?.closure ?? InventoryClock.wallClockMilliseconds
         switch kind {
         case .embedded:
             let directory = TemporaryDirectory()
             defer { directory.remove() }
             let store = try EmbeddedInventoryStore(
                 configuration: .init(dataDirectory: directory.path, limits: limits),
-                logger: logger
+                logger: logger,
+                clock: clock
             )
             do {
                 try await body(store)
@@ -46,7 +50,8 @@ enum StoreHarness {
             let store = RedisInventoryStore(
                 client: client,
                 configuration: .init(limits: limits),
-                logger: logger
+                logger: logger,
+                clock: clock
             )
             do {
                 try await body(store)

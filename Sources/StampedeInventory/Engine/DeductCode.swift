@@ -58,3 +58,33 @@ public enum ReleaseCode: UInt8, Sendable, Hashable, CaseIterable {
         }
     }
 }
+
+/// The business outcome of confirming a reservation.
+public enum ConfirmCode: UInt8, Sendable, Hashable, CaseIterable {
+    /// The hold became a sale.
+    case confirmed = 0
+    /// An earlier confirm made it a sale; nothing changed.
+    case alreadyConfirmed = 1
+    /// No such order.
+    case orderNotFound = 2
+    /// The hold's deadline passed first: its units went back to stock and cannot be sold under this order.
+    case holdExpired = 3
+    /// The hold was released first.
+    case orderReleased = 4
+    /// The order is a plain deduct: its sale was final at once.
+    case notAReservation = 5
+    /// The item was reset (PUT) after the reservation; its units belong to a stock that no longer exists.
+    case orderSuperseded = 6
+
+    public var name: String {
+        switch self {
+        case .confirmed: "confirmed"
+        case .alreadyConfirmed: "already_confirmed"
+        case .orderNotFound: "order_not_found"
+        case .holdExpired: "hold_expired"
+        case .orderReleased: "order_released"
+        case .notAReservation: "not_a_reservation"
+        case .orderSuperseded: "order_superseded"
+        }
+    }
+}

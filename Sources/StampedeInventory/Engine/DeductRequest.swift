@@ -4,15 +4,26 @@ public struct DeductRequest: Sendable, Hashable {
     public var userID: String
     public var orderID: String
     public var amount: Int64
+    /// For a reservation, how long its units stay aside before they return by themselves (milliseconds); nil
+    /// for a plain deduct, whose sale is final at once.
+    public var holdMilliseconds: Int64?
     /// The W3C `traceparent` of the request, carried into its ledger entry. When nil, a store with a ledger takes
     /// the current task's trace context.
     public var traceParent: String?
 
-    public init(sku: String, userID: String, orderID: String, amount: Int64, traceParent: String? = nil) {
+    public init(
+        sku: String,
+        userID: String,
+        orderID: String,
+        amount: Int64,
+        holdMilliseconds: Int64? = nil,
+        traceParent: String? = nil
+    ) {
         self.sku = sku
         self.userID = userID
         self.orderID = orderID
         self.amount = amount
+        self.holdMilliseconds = holdMilliseconds
         self.traceParent = traceParent
     }
 
@@ -23,6 +34,14 @@ public struct DeductRequest: Sendable, Hashable {
         if let problem = InvalidField.checkID(orderID, field: "order_id", limits: limits) { return problem }
         guard amount >= 1, amount <= limits.amountMax else {
             return InvalidField(field: "amount", reason: "must be an integer from 1 to \(limits.amountMax)")
+        }
+        if let holdMilliseconds,
+            holdMilliseconds < limits.holdMillisecondsMin || holdMilliseconds > limits.holdMillisecondsMax
+        {
+            return InvalidField(
+                field: "hold_ms",
+                reason: "must be an integer from \(limits.holdMillisecondsMin) to \(limits.holdMillisecondsMax)"
+            )
         }
         return nil
     }

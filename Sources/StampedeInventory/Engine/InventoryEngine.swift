@@ -7,6 +7,7 @@ public struct InventoryEngine: Sendable {
     public let limits: InventoryLimits
     private var items: [String: Item] = [:]
     private var orders = OrderTable()
+    private var holds = HoldDeadlines()
 
     public init(limits: InventoryLimits = .default) {
         self.limits = limits
@@ -14,6 +15,8 @@ public struct InventoryEngine: Sendable {
 
     public var itemCount: Int { items.count }
     public var orderCount: Int { orders.count }
+    /// Deadline entries waiting in the expiry index (live holds, plus confirmed or released ones not yet due).
+    public var holdDeadlineCount: Int { holds.count }
 
     public func item(_ sku: String) -> ItemSnapshot? {
         items[sku]?.snapshot
@@ -49,7 +52,13 @@ public struct InventoryEngine: Sendable {
     public mutating func deduct(_ request: DeductRequest, now: Int64) -> (DeductOutcome, JournalRecord?) {
         if let existing = orders[request.orderID] {
             guard existing.matches(request) else { return (DeductOutcome(code: .orderConflict), nil) }
-            return (DeductOutcome(code: .success, stock: existing.newStock, replayed: true), nil)
+            let outcome = DeductOutcome(
+                code: .success,
+                stock: existing.newStock,
+                replayed: true,
+                holdDeadlineMilliseconds: existing.holdDeadlineMilliseconds
+            )
+            return (outcome, nil)
         }
         guard var item = items[request.sku] else { return (DeductOutcome(code: .stockNotFound), nil) }
         // Take the item out of the table while it changes, so the dictionaries inside it are not copied.
@@ -82,12 +91,73 @@ public struct InventoryEngine: Sendable {
             newStock: item.stock - request.amount,
             timestampMilliseconds: now,
             generation: item.generation,
-            released: false
+            released: false,
+            holdDeadlineMilliseconds: request.holdMilliseconds.map { now + $0 }
         )
         Self.take(order, from: &item)
         orders[order.orderID] = order
-        return (DeductOutcome(code: .success, stock: order.newStock), .deduct(order))
+        if let deadline = order.holdDeadlineMilliseconds { holds.insert(orderID: order.orderID, deadline: deadline) }
+        let outcome = DeductOutcome(
+            code: .success,
+            stock: order.newStock,
+            holdDeadlineMilliseconds: order.holdDeadlineMilliseconds
+        )
+        return (outcome, .deduct(order))
     }
+
+    /// Makes a reservation's sale final, if its hold is still live. A hold whose deadline has passed expires
+    /// here (its units return, as the expiry sweep would have done) and the confirm is refused: the deadline
+    /// decides, not when the sweep runs.
+    public mutating func confirm(orderID: String, now: Int64) -> (ConfirmOutcome, JournalRecord?) {
+        guard var order = orders[orderID] else { return (ConfirmOutcome(code: .orderNotFound), nil) }
+        let answer = { (code: ConfirmCode) in ConfirmOutcome(code: code, sku: order.sku, amount: order.amount) }
+        guard let deadline = order.holdDeadlineMilliseconds else { return (answer(.notAReservation), nil) }
+        if order.confirmed { return (answer(.alreadyConfirmed), nil) }
+        if order.released { return (answer(order.expired ? .holdExpired : .orderReleased), nil) }
+        guard var item = items[order.sku], item.generation == order.generation else {
+            return (answer(.orderSuperseded), nil)
+        }
+        items[order.sku] = nil
+        defer { items[order.sku] = item }
+        if now >= deadline {
+            Self.giveBack(order, to: &item)
+            order.released = true
+            order.expired = true
+            orders[orderID] = order
+            return (answer(.holdExpired), .expire(orderID: orderID, timestampMilliseconds: now))
+        }
+        Self.settle(order, in: &item)
+        order.confirmed = true
+        orders[orderID] = order
+        return (answer(.confirmed), .confirm(orderID: orderID, timestampMilliseconds: now))
+    }
+
+    /// Returns the units of up to `max` holds whose deadline is at or before `now`, earliest first, each with the
+    /// record that makes its expiry durable.
+    public mutating func expireDue(now: Int64, max: Int) -> [(ExpiredHold, JournalRecord)] {
+        var expired: [(ExpiredHold, JournalRecord)] = []
+        while expired.count < max, let orderID = holds.popDue(now: now) {
+            guard var order = orders[orderID], order.isLiveHold,
+                var item = items[order.sku], item.generation == order.generation
+            else { continue }
+            items[order.sku] = nil
+            Self.giveBack(order, to: &item)
+            items[order.sku] = item
+            order.released = true
+            order.expired = true
+            orders[orderID] = order
+            expired.append(
+                (
+                    ExpiredHold(orderID: orderID, sku: order.sku, amount: order.amount, stock: item.stock),
+                    .expire(orderID: orderID, timestampMilliseconds: now)
+                )
+            )
+        }
+        return expired
+    }
+
+    /// The earliest deadline in the expiry index (it may belong to a hold no longer live).
+    public var earliestHoldDeadline: Int64? { holds.earliest }
 
     /// Returns an order's units to stock, exactly once.
     public mutating func release(orderID: String, now: Int64) -> (ReleaseOutcome, JournalRecord?) {
@@ -118,7 +188,8 @@ public struct InventoryEngine: Sendable {
                 generation: $0.generation,
                 initialStock: $0.config.stock,
                 stock: $0.stock,
-                sold: $0.sold
+                sold: $0.sold,
+                reserved: $0.reserved
             )
         }
     }
@@ -128,20 +199,26 @@ public struct InventoryEngine: Sendable {
         switch record {
         case .putItem(let sku, let config, let generation, _):
             applyPut(sku: sku, config: config, generation: generation)
-        case .deduct(var order):
+        case .deduct(let order):
             guard orders[order.orderID] == nil else { throw JournalReplayError("order \(order.orderID) logged twice") }
             guard var item = items[order.sku] else { throw JournalReplayError("order for unknown item \(order.sku)") }
-            let released = order.released
-            order.released = false
             // Orders of an older generation are kept for idempotency only: their units left with that stock.
             if order.generation == item.generation {
                 guard item.stock >= order.amount else { throw JournalReplayError("order \(order.orderID) oversells") }
+                // A snapshot writes an order with its final state: apply the deduct, then what happened since.
+                var state = order.asCreated
                 items[order.sku] = nil
-                Self.take(order, from: &item)
-                if released { Self.giveBack(order, to: &item) }
+                Self.take(state, from: &item)
+                if order.confirmed {
+                    Self.settle(state, in: &item)
+                    state.confirmed = true
+                }
+                if order.released { Self.giveBack(state, to: &item) }
                 items[order.sku] = item
+                if let deadline = order.holdDeadlineMilliseconds, order.isLiveHold {
+                    holds.insert(orderID: order.orderID, deadline: deadline)
+                }
             }
-            order.released = released
             orders[order.orderID] = order
         case .release(let orderID, _):
             guard var order = orders[orderID], !order.released else {
@@ -153,6 +230,29 @@ public struct InventoryEngine: Sendable {
             Self.giveBack(order, to: &item)
             items[order.sku] = item
             order.released = true
+            orders[orderID] = order
+        case .confirm(let orderID, _):
+            guard var order = orders[orderID], order.isLiveHold else {
+                throw JournalReplayError("confirm of an order that is not a live hold: \(orderID)")
+            }
+            guard var item = items[order.sku], item.generation == order.generation else {
+                throw JournalReplayError("confirm of superseded order \(orderID)")
+            }
+            Self.settle(order, in: &item)
+            items[order.sku] = item
+            order.confirmed = true
+            orders[orderID] = order
+        case .expire(let orderID, _):
+            guard var order = orders[orderID], order.isLiveHold else {
+                throw JournalReplayError("expiry of an order that is not a live hold: \(orderID)")
+            }
+            guard var item = items[order.sku], item.generation == order.generation else {
+                throw JournalReplayError("expiry of superseded order \(orderID)")
+            }
+            Self.giveBack(order, to: &item)
+            items[order.sku] = item
+            order.released = true
+            order.expired = true
             orders[orderID] = order
         case .ledgerAcknowledged, .traceContext:
             // Ledger progress and trace context, not inventory state: the data directory tracks them.
@@ -184,18 +284,37 @@ public struct InventoryEngine: Sendable {
         items[sku] = Item(sku: sku, config: config, generation: generation)
     }
 
+    /// Takes a new order's units out of the stock: into `reserved` for a reservation, `sold` for a deduct.
     private static func take(_ order: OrderRecord, from item: inout Item) {
         precondition(item.stock >= order.amount, "a deduct never takes more than the stock")
         item.stock -= order.amount
-        item.sold += order.amount
+        if order.isReservation {
+            item.reserved += order.amount
+        } else {
+            item.sold += order.amount
+        }
         // Only capped items need per-user counts; a reset (the only way to change the cap) clears them.
         if item.config.limitPerUser != nil { item.purchasedByUser[order.userID, default: 0] += order.amount }
         item.assertInvariants()
     }
 
+    /// A live hold's units become sold.
+    private static func settle(_ order: OrderRecord, in item: inout Item) {
+        precondition(order.isLiveHold && item.reserved >= order.amount, "only a live hold settles")
+        item.reserved -= order.amount
+        item.sold += order.amount
+        item.assertInvariants()
+    }
+
+    /// Returns an order's units to stock, from `reserved` while its hold is live, else from `sold`.
     private static func giveBack(_ order: OrderRecord, to item: inout Item) {
+        precondition(!order.released, "units return once")
         item.stock += order.amount
-        item.sold -= order.amount
+        if order.isLiveHold {
+            item.reserved -= order.amount
+        } else {
+            item.sold -= order.amount
+        }
         if item.config.limitPerUser != nil {
             let held = (item.purchasedByUser[order.userID] ?? 0) - order.amount
             item.purchasedByUser[order.userID] = held > 0 ? held : nil

@@ -23,6 +23,10 @@ public struct InventoryLimits: Sendable, Hashable {
     public var orderRecordsMax: Int
     /// Most users tracked per item inside one rate window. Beyond it, new users are rate limited (fail closed).
     public var rateWindowUsersMax: Int
+    /// Shortest hold a reservation may ask for, in milliseconds.
+    public var holdMillisecondsMin: Int64
+    /// Longest hold a reservation may ask for, in milliseconds (a day: an unpaid order gives its units back).
+    public var holdMillisecondsMax: Int64
 
     public init(
         idBytesMax: Int = 128,
@@ -33,7 +37,9 @@ public struct InventoryLimits: Sendable, Hashable {
         batchItemsMax: Int = 100,
         itemsMax: Int = 100_000,
         orderRecordsMax: Int = 20_000_000,
-        rateWindowUsersMax: Int = 1_000_000
+        rateWindowUsersMax: Int = 1_000_000,
+        holdMillisecondsMin: Int64 = 100,
+        holdMillisecondsMax: Int64 = 86_400_000
     ) {
         self.idBytesMax = idBytesMax
         self.amountMax = amountMax
@@ -44,6 +50,8 @@ public struct InventoryLimits: Sendable, Hashable {
         self.itemsMax = itemsMax
         self.orderRecordsMax = orderRecordsMax
         self.rateWindowUsersMax = rateWindowUsersMax
+        self.holdMillisecondsMin = holdMillisecondsMin
+        self.holdMillisecondsMax = holdMillisecondsMax
     }
 
     public static let `default` = InventoryLimits()

@@ -5,9 +5,11 @@ struct Item: Sendable {
     var config: ItemConfig
     var stock: Int64
     var sold: Int64
+    /// Units set aside by live holds: out of the stock, not yet sold.
+    var reserved: Int64 = 0
     /// Starts at 1 and grows by one on every reset.
     var generation: UInt64
-    /// Units each user holds of this generation (released orders excluded).
+    /// Units each user holds of this generation, sold or reserved (released orders excluded).
     var purchasedByUser: [String: Int64] = [:]
     /// Not durable: a restart opens every window again.
     var rateWindow = RateWindow()
@@ -25,13 +27,14 @@ struct Item: Sendable {
             sku: sku,
             stock: stock,
             sold: sold,
+            reserved: reserved,
             limitPerUser: config.limitPerUser,
             rateWindowMilliseconds: config.rateWindowMilliseconds
         )
     }
 
     func assertInvariants() {
-        assert(stock >= 0 && sold >= 0, "stock and sold never go below zero")
-        assert(stock + sold == config.stock, "every unit of the generation is either in stock or sold")
+        assert(stock >= 0 && sold >= 0 && reserved >= 0, "stock, sold and reserved never go below zero")
+        assert(stock + reserved + sold == config.stock, "every unit of the generation is in stock, reserved or sold")
     }
 }

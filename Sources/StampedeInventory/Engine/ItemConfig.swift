@@ -42,13 +42,23 @@ public struct ItemSnapshot: Sendable, Hashable {
     public var sku: String
     public var stock: Int64
     public var sold: Int64
+    /// Units set aside by reservations not yet confirmed, released or expired.
+    public var reserved: Int64
     public var limitPerUser: Int64?
     public var rateWindowMilliseconds: Int64
 
-    public init(sku: String, stock: Int64, sold: Int64, limitPerUser: Int64?, rateWindowMilliseconds: Int64) {
+    public init(
+        sku: String,
+        stock: Int64,
+        sold: Int64,
+        reserved: Int64 = 0,
+        limitPerUser: Int64?,
+        rateWindowMilliseconds: Int64
+    ) {
         self.sku = sku
         self.stock = stock
         self.sold = sold
+        self.reserved = reserved
         self.limitPerUser = limitPerUser
         self.rateWindowMilliseconds = rateWindowMilliseconds
     }

@@ -5,11 +5,14 @@ public struct DeductOutcome: Sendable, Hashable {
     public var stock: Int64
     /// True when the answer is the original outcome of an earlier request with the same order id.
     public var replayed: Bool
+    /// On a reservation's success, when its hold ends (milliseconds since 1970); nil otherwise.
+    public var holdDeadlineMilliseconds: Int64?
 
-    public init(code: DeductCode, stock: Int64 = 0, replayed: Bool = false) {
+    public init(code: DeductCode, stock: Int64 = 0, replayed: Bool = false, holdDeadlineMilliseconds: Int64? = nil) {
         self.code = code
         self.stock = stock
         self.replayed = replayed
+        self.holdDeadlineMilliseconds = holdDeadlineMilliseconds
     }
 
     public var isSuccess: Bool { code == .success }
@@ -29,6 +32,39 @@ public struct ReleaseOutcome: Sendable, Hashable {
         self.releasedAmount = releasedAmount
         self.stock = stock
         self.sku = sku
+    }
+}
+
+/// What a confirm answered.
+public struct ConfirmOutcome: Sendable, Hashable {
+    public var code: ConfirmCode
+    /// The order's SKU and units ("" and 0 when the order is unknown).
+    public var sku: String
+    public var amount: Int64
+
+    public init(code: ConfirmCode, sku: String = "", amount: Int64 = 0) {
+        self.code = code
+        self.sku = sku
+        self.amount = amount
+    }
+
+    /// The sale is final: confirmed by this call or an earlier one.
+    public var isConfirmed: Bool { code == .confirmed || code == .alreadyConfirmed }
+}
+
+/// A hold whose deadline passed: its units went back to stock.
+public struct ExpiredHold: Sendable, Hashable {
+    public var orderID: String
+    public var sku: String
+    public var amount: Int64
+    /// The item's stock after the units returned.
+    public var stock: Int64
+
+    public init(orderID: String, sku: String, amount: Int64, stock: Int64) {
+        self.orderID = orderID
+        self.sku = sku
+        self.amount = amount
+        self.stock = stock
     }
 }
 

@@ -10,6 +10,10 @@ public enum JournalRecord: Sendable, Hashable {
     case deduct(OrderRecord)
     /// An order's units went back to stock.
     case release(orderID: String, timestampMilliseconds: Int64)
+    /// A reservation's hold became a sale.
+    case confirm(orderID: String, timestampMilliseconds: Int64)
+    /// A reservation's deadline passed: its units went back to stock.
+    case expire(orderID: String, timestampMilliseconds: Int64)
     /// Every ledger entry up to this journal sequence number is in the PostgreSQL ledger.
     case ledgerAcknowledged(throughSeq: UInt64)
     /// The W3C `traceparent` of the sampled request that wrote the ledger entry at journal sequence number `seq`,
@@ -22,6 +26,14 @@ public enum JournalRecord: Sendable, Hashable {
         case release = 3
         case ledgerAcknowledged = 4
         case traceContext = 5
+        case confirm = 6
+        case expire = 7
+    }
+
+    /// Flags after a reservation's deadline in a deduct payload.
+    enum HoldFlags {
+        static let confirmed: UInt8 = 1
+        static let expired: UInt8 = 2
     }
 }
 
@@ -48,8 +60,21 @@ extension JournalRecord: JournalRecordCodec {
             bytes.appendInteger(order.timestampMilliseconds)
             bytes.appendInteger(order.generation)
             bytes.append(order.released ? 1 : 0)
+            // A reservation adds its deadline and state; a plain deduct ends here, as before reservations existed.
+            if let deadline = order.holdDeadlineMilliseconds {
+                bytes.appendInteger(deadline)
+                bytes.append((order.confirmed ? HoldFlags.confirmed : 0) | (order.expired ? HoldFlags.expired : 0))
+            }
         case .release(let orderID, let timestamp):
             bytes.append(Kind.release.rawValue)
+            bytes.appendString(orderID)
+            bytes.appendInteger(timestamp)
+        case .confirm(let orderID, let timestamp):
+            bytes.append(Kind.confirm.rawValue)
+            bytes.appendString(orderID)
+            bytes.appendInteger(timestamp)
+        case .expire(let orderID, let timestamp):
+            bytes.append(Kind.expire.rawValue)
             bytes.appendString(orderID)
             bytes.appendInteger(timestamp)
         case .ledgerAcknowledged(let seq):
@@ -82,7 +107,7 @@ extension JournalRecord: JournalRecordCodec {
             )
             record = .putItem(sku: sku, config: config, generation: generation, timestampMilliseconds: timestamp)
         case .deduct:
-            let order = OrderRecord(
+            var order = OrderRecord(
                 orderID: try reader.readString(),
                 sku: try reader.readString(),
                 userID: try reader.readString(),
@@ -93,9 +118,19 @@ extension JournalRecord: JournalRecordCodec {
                 generation: try reader.readInteger(),
                 released: try reader.readByte() != 0
             )
+            if !reader.isAtEnd {
+                order.holdDeadlineMilliseconds = try reader.readInteger() as Int64
+                let flags = try reader.readByte()
+                order.confirmed = flags & HoldFlags.confirmed != 0
+                order.expired = flags & HoldFlags.expired != 0
+            }
             record = .deduct(order)
         case .release:
             record = .release(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
+        case .confirm:
+            record = .confirm(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
+        case .expire:
+            record = .expire(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
         case .ledgerAcknowledged:
             record = .ledgerAcknowledged(throughSeq: try reader.readInteger())
         case .traceContext:

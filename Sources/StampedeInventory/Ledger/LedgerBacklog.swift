@@ -75,12 +75,29 @@ extension LedgerEvent {
         switch record {
         case .putItem(let sku, let config, let generation, let timestamp):
             self = .item(sku: sku, generation: generation, config: config, timestampMilliseconds: timestamp)
-        case .deduct(var order):
-            order.released = false
-            self = .sale(order)
+        case .deduct(let order):
+            self = .sale(order.asCreated)
         case .release(let orderID, let timestamp):
             guard let order = engine.order(orderID) else { return nil }
             self = .release(
+                orderID: orderID,
+                sku: order.sku,
+                generation: order.generation,
+                amount: order.amount,
+                timestampMilliseconds: timestamp
+            )
+        case .confirm(let orderID, let timestamp):
+            guard let order = engine.order(orderID) else { return nil }
+            self = .confirm(
+                orderID: orderID,
+                sku: order.sku,
+                generation: order.generation,
+                amount: order.amount,
+                timestampMilliseconds: timestamp
+            )
+        case .expire(let orderID, let timestamp):
+            guard let order = engine.order(orderID) else { return nil }
+            self = .expire(
                 orderID: orderID,
                 sku: order.sku,
                 generation: order.generation,
@@ -101,6 +118,10 @@ extension LedgerEvent {
             .deduct(order)
         case .release(let orderID, _, _, _, let timestamp):
             .release(orderID: orderID, timestampMilliseconds: timestamp)
+        case .confirm(let orderID, _, _, _, let timestamp):
+            .confirm(orderID: orderID, timestampMilliseconds: timestamp)
+        case .expire(let orderID, _, _, _, let timestamp):
+            .expire(orderID: orderID, timestampMilliseconds: timestamp)
         }
     }
 }

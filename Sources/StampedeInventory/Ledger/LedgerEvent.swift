@@ -1,21 +1,29 @@
-/// One change the PostgreSQL ledger records: an item put (create or reset), a sale, or a release.
+/// One change the PostgreSQL ledger records: an item put (create or reset), a sale or reservation, a confirm, a
+/// release or an expiry.
 ///
 /// Each is written to the queue together with the stock change it describes (the embedded journal record, or a
 /// Redis stream entry inside the same Lua script), so no sale exists that the ledger cannot learn about.
 public enum LedgerEvent: Sendable, Hashable {
     /// The item was created or reset: `generation` starts with `config.stock` units.
     case item(sku: String, generation: UInt64, config: ItemConfig, timestampMilliseconds: Int64)
-    /// A deduct succeeded (`order.released` is always false here).
+    /// A deduct succeeded: a sale, or a reservation when `order.holdDeadlineMilliseconds` is set (the order is
+    /// as created: not released, confirmed or expired).
     case sale(OrderRecord)
     /// The units of `orderID` went back to stock.
     case release(orderID: String, sku: String, generation: UInt64, amount: Int64, timestampMilliseconds: Int64)
+    /// The reservation `orderID` became a sale.
+    case confirm(orderID: String, sku: String, generation: UInt64, amount: Int64, timestampMilliseconds: Int64)
+    /// The reservation `orderID` passed its deadline: its units went back to stock.
+    case expire(orderID: String, sku: String, generation: UInt64, amount: Int64, timestampMilliseconds: Int64)
 
     /// When the change happened in the store, in milliseconds since 1970 (the start of the end-to-end lag).
     public var timestampMilliseconds: Int64 {
         switch self {
         case .item(_, _, _, let timestamp): timestamp
         case .sale(let order): order.timestampMilliseconds
-        case .release(_, _, _, _, let timestamp): timestamp
+        case .release(_, _, _, _, let timestamp), .confirm(_, _, _, _, let timestamp),
+            .expire(_, _, _, _, let timestamp):
+            timestamp
         }
     }
 
@@ -23,7 +31,17 @@ public enum LedgerEvent: Sendable, Hashable {
         switch self {
         case .item(let sku, _, _, _): sku
         case .sale(let order): order.sku
-        case .release(_, let sku, _, _, _): sku
+        case .release(_, let sku, _, _, _), .confirm(_, let sku, _, _, _), .expire(_, let sku, _, _, _): sku
+        }
+    }
+
+    /// The order the change belongs to; nil for an item put.
+    public var orderID: String? {
+        switch self {
+        case .item: nil
+        case .sale(let order): order.orderID
+        case .release(let orderID, _, _, _, _), .confirm(let orderID, _, _, _, _), .expire(let orderID, _, _, _, _):
+            orderID
         }
     }
 
@@ -32,6 +50,8 @@ public enum LedgerEvent: Sendable, Hashable {
         case .item: "item"
         case .sale: "sale"
         case .release: "release"
+        case .confirm: "confirm"
+        case .expire: "expire"
         }
     }
 }

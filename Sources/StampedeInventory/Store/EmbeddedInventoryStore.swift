@@ -182,6 +182,36 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         return outcome
     }
 
+    public func confirm(orderID: String) async throws -> ConfirmOutcome {
+        let now = clock()
+        let traceParent = currentTraceParent()
+        let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
+            try checkWritable()
+            let (outcome, record) = engine.confirm(orderID: orderID, now: now)
+            let needsDurability = outcome.code != .orderNotFound
+            return (outcome, durableSeq(for: needsDurability, record: record, engine: engine, traceParent: traceParent))
+        }
+        if let seq { try await waitDurable(seq) }
+        return outcome
+    }
+
+    public func expireHolds(max: Int) async throws -> [ExpiredHold] {
+        let now = clock()
+        let (expired, seq) = try engine.withLock { engine throws(InventoryStoreError) in
+            // Nothing due: no journal or ledger check, so an idle sweep costs one lock.
+            guard let earliest = engine.earliestHoldDeadline, earliest <= now else {
+                return ([ExpiredHold](), UInt64?.none)
+            }
+            try checkWritable()
+            let due = engine.expireDue(now: now, max: max)
+            var seq: UInt64?
+            for (_, record) in due { seq = append(record, engine: engine, traceParent: nil) }
+            return (due.map(\.0), seq)
+        }
+        if let seq { try await waitDurable(seq) }
+        return expired
+    }
+
     public func log(orderID: String) async throws -> OrderRecord? {
         let (order, seq) = engine.withLock { engine in
             (engine.order(orderID), journal.appendedSeq)

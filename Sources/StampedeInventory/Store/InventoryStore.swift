@@ -9,10 +9,18 @@ public protocol InventoryStore: Sendable {
 
     func putItem(sku: String, config: ItemConfig) async throws -> PutItemOutcome
     func item(sku: String) async throws -> ItemSnapshot?
+    /// A deduct; with `request.holdMilliseconds` set, a reservation whose units stay aside until ``confirm(orderID:)``,
+    /// ``release(orderID:)`` or its deadline.
     func deduct(_ request: DeductRequest) async throws -> DeductOutcome
     /// One outcome per request, in order, as if the requests were applied one after another.
     func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome]
+    /// Returns an order's units to stock, exactly once: a sale's, a confirmed reservation's or a live hold's.
     func release(orderID: String) async throws -> ReleaseOutcome
+    /// Makes a reservation's sale final while its hold is live.
+    func confirm(orderID: String) async throws -> ConfirmOutcome
+    /// Expires up to `max` holds whose deadline passed (their units return), earliest first. Safe to call from
+    /// every instance at once: each hold expires exactly once.
+    func expireHolds(max: Int) async throws -> [ExpiredHold]
     func log(orderID: String) async throws -> OrderRecord?
     /// All items, for the stock gauge.
     func items() async throws -> [ItemSnapshot]

@@ -12,14 +12,20 @@ public struct ItemState: Sendable, Hashable {
     public var initialStock: Int64
     public var stock: Int64
     public var sold: Int64
+    /// Units set aside by live holds.
+    public var reserved: Int64
 
-    public init(sku: String, generation: UInt64, initialStock: Int64, stock: Int64, sold: Int64) {
+    public init(sku: String, generation: UInt64, initialStock: Int64, stock: Int64, sold: Int64, reserved: Int64 = 0) {
         self.sku = sku
         self.generation = generation
         self.initialStock = initialStock
         self.stock = stock
         self.sold = sold
+        self.reserved = reserved
     }
+
+    /// Units out of the stock, sold or reserved: what the ledger's sales minus releases count.
+    public var taken: Int64 { sold + reserved }
 }
 
 /// What a repair did.
