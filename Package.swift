@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "StampedeConfiguration", targets: ["StampedeConfiguration"]),
         .library(name: "StampedeJournal", targets: ["StampedeJournal"]),
         .library(name: "StampedeInventory", targets: ["StampedeInventory"]),
+        .library(name: "StampedeOrders", targets: ["StampedeOrders"]),
         .library(name: "StampedeRedis", targets: ["StampedeRedis"]),
         .library(name: "StampedeInventoryRedis", targets: ["StampedeInventoryRedis"]),
         .library(name: "StampedeLedger", targets: ["StampedeLedger"]),
@@ -42,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already in the graph through postgres-nio; declared for the orders' ids.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: base
@@ -86,6 +89,17 @@ let package = Package(
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Orders: the checkout saga as a state machine, its ports (inventory reservations, payment, the order
+        // store) and the runner that drives a saga through them.
+        .target(
+            name: "StampedeOrders",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -295,6 +309,11 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StampedeOrdersTests",
+            dependencies: ["StampedeOrders"],
             swiftSettings: strictSettings
         ),
         .testTarget(

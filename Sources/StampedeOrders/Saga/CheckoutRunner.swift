@@ -1,0 +1,130 @@
+/// Drives sagas through the inventory and the payment provider, writing each state before acting on it.
+///
+/// Forward calls get `stepTimeout`, cut to what is left of the order's deadline; compensation calls get
+/// `compensationTimeout` of their own, whatever the deadline. Lines are reserved, confirmed and released one
+/// after another, each under its own reservation id.
+public struct CheckoutRunner: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var stepTimeout: Duration
+        public var compensationTimeout: Duration
+
+        public init(stepTimeout: Duration = .seconds(3), compensationTimeout: Duration = .seconds(5)) {
+            self.stepTimeout = stepTimeout
+            self.compensationTimeout = compensationTimeout
+        }
+    }
+
+    let inventory: any InventoryReservations
+    let payment: any PaymentGateway
+    let store: any OrderStore
+    let configuration: Configuration
+    let clock: @Sendable () -> Int64
+    let random: @Sendable (Int64) -> Int64
+
+    /// - Parameters:
+    ///   - clock: milliseconds since 1970.
+    ///   - random: a value in `0...bound` (the backoff's jitter).
+    public init(
+        inventory: any InventoryReservations,
+        payment: any PaymentGateway,
+        store: any OrderStore,
+        configuration: Configuration = Configuration(),
+        clock: @escaping @Sendable () -> Int64,
+        random: @escaping @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
+    ) {
+        self.inventory = inventory
+        self.payment = payment
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.random = random
+    }
+
+    /// Takes the saga one action further: decides, writes, calls, records, writes. Returns the action taken;
+    /// `wait` and `finished` make no call. A write that fails throws, and the saga in memory must then be
+    /// dropped: the stored one is the truth, and resuming it repeats at most the last call (with its key).
+    public func advance(_ saga: inout CheckoutSaga) async throws -> CheckoutAction {
+        let before = saga
+        let action = saga.nextAction(now: clock())
+        if saga != before { try await store.save(saga) }
+        guard case .call(let step, _) = action else { return action }
+        let result = await perform(step, for: saga)
+        saga.apply(result, now: clock(), random: random)
+        try await store.save(saga)
+        return action
+    }
+
+    /// Runs the saga until it is final, sleeping through backoffs.
+    public func run(_ saga: CheckoutSaga) async throws -> CheckoutSaga {
+        var saga = saga
+        while true {
+            switch try await advance(&saga) {
+            case .finished: return saga
+            case .wait(let until):
+                try await Task.sleep(for: .milliseconds(max(until - clock(), 0)))
+            case .call:
+                continue
+            }
+        }
+    }
+
+    func perform(_ step: CheckoutStep, for saga: CheckoutSaga) async -> StepResult {
+        let key = step.idempotencyKey(orderID: saga.orderID)
+        let timeout = self.timeout(for: step, saga: saga)
+        let lines = saga.request.lines.enumerated().map { index, line in
+            (OrderIdentity.reservationID(orderID: saga.orderID, line: index), line)
+        }
+        switch step {
+        case .reserve:
+            for (id, line) in lines {
+                let hold = ReservationHold(
+                    reservationID: id,
+                    sku: line.sku,
+                    userID: saga.request.userID,
+                    quantity: line.quantity,
+                    holdMilliseconds: saga.holdMilliseconds
+                )
+                let result = await inventory.reserve(hold, timeout: timeout)
+                guard case .done = result else { return result }
+            }
+            return .done(reference: nil)
+        case .confirm:
+            for (id, _) in lines {
+                let result = await inventory.confirm(reservationID: id, timeout: timeout)
+                guard case .done = result else { return result }
+            }
+            return .done(reference: nil)
+        case .release:
+            // Reverse order; a line with nothing to return (refused, not found) is done.
+            for (id, _) in lines.reversed() {
+                let result = await inventory.release(reservationID: id, timeout: timeout)
+                if result.isFault { return result }
+            }
+            return .done(reference: nil)
+        case .charge:
+            let charge = ChargeRequest(
+                idempotencyKey: key,
+                orderID: saga.orderID,
+                userID: saga.request.userID,
+                payment: saga.request.payment
+            )
+            return await payment.charge(charge, timeout: timeout)
+        case .chargeStatus:
+            return await payment.chargeStatus(idempotencyKey: key, timeout: timeout)
+        case .refund:
+            return await payment.refund(
+                idempotencyKey: key,
+                chargeKey: CheckoutStep.charge.idempotencyKey(orderID: saga.orderID),
+                amount: saga.request.payment.amount,
+                timeout: timeout
+            )
+        }
+    }
+
+    /// A forward call's timeout never runs past the order's deadline; a compensation's is its own.
+    func timeout(for step: CheckoutStep, saga: CheckoutSaga) -> Duration {
+        if step.isCompensation || saga.status == .paid { return configuration.compensationTimeout }
+        let left = Duration.milliseconds(max(saga.deadlineMilliseconds - clock(), 1))
+        return min(configuration.stepTimeout, left)
+    }
+}
