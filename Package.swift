@@ -98,6 +98,7 @@ let package = Package(
         .target(
             name: "StampedeOrders",
             dependencies: [
+                "StampedeJournal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -313,7 +314,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StampedeOrdersTests",
-            dependencies: ["StampedeOrders"],
+            dependencies: [
+                "StampedeOrders", "StampedeJournal", "StampedeTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

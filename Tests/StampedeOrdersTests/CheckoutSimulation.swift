@@ -189,6 +189,16 @@ extension SimulatedWorld: OrderStore {
         }
     }
 
+    func create(_ saga: CheckoutSaga) async throws -> CheckoutSaga? {
+        if let existing = state.withLock({ $0.saved[saga.orderID] }) { return existing }
+        try await save(saga)
+        return nil
+    }
+
+    func orders(userID: String, after cursor: String?, limit: Int) async throws -> OrderPage {
+        OrderPage(orders: state.withLock { $0.saved.values.filter { $0.request.userID == userID } }, nextCursor: nil)
+    }
+
     func load(orderID: String) async throws -> CheckoutSaga? { state.withLock { $0.saved[orderID] } }
 
     func unfinished(limit: Int) async throws -> [CheckoutSaga] {

@@ -216,19 +216,11 @@ struct DataDirectory {
     }
 
     private func writeFile(_ filePath: String, bytes: [UInt8]) throws(InventoryStoreError) {
-        let fd = open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failed("cannot write the snapshot", call: "open", path: filePath) }
-        defer { Glibc.close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw failed("cannot write the snapshot", call: "write", path: filePath)
-            }
-            written += result
+        do {
+            try DurableFiles.writeFile(atPath: filePath, bytes: bytes)
+        } catch {
+            throw InventoryStoreError(.storageFailed, context: "cannot write the snapshot", underlying: error)
         }
-        guard fsync(fd) == 0 else { throw failed("cannot sync the snapshot", call: "fsync", path: filePath) }
     }
 
     private func syncDirectory() throws(InventoryStoreError) {

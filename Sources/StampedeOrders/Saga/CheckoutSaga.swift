@@ -18,34 +18,43 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
     public let holdMilliseconds: Int64
     public let retry: RetryPolicy
 
-    public private(set) var status: OrderStatus = .created
+    public internal(set) var status: OrderStatus = .created
     /// The step of the last call.
-    public private(set) var step: CheckoutStep?
+    public internal(set) var step: CheckoutStep?
     /// Calls of the current step since the status last changed (a charge and its status queries count together).
-    public private(set) var attempt = 0
+    public internal(set) var attempt = 0
     /// While set, the next call waits until then (backoff).
-    public private(set) var retryAtMilliseconds: Int64?
-    public private(set) var reason: CancelReason?
+    public internal(set) var retryAtMilliseconds: Int64?
+    public internal(set) var reason: CancelReason?
     /// The provider's payment id once a charge is known to have succeeded.
-    public private(set) var paymentID: String?
+    public internal(set) var paymentID: String?
     /// A charge may exist: one was sent, and no final answer (declined, or not found by a status query) says
     /// otherwise.
-    public private(set) var chargeMayExist = false
+    public internal(set) var chargeMayExist = false
     /// A charge was sent and its answer is not known (lost, or the process crashed): ask for its status before
     /// charging again.
-    public private(set) var chargeUncertain = false
-    public private(set) var refunded = false
+    public internal(set) var chargeUncertain = false
+    public internal(set) var refunded = false
     /// A refund was refused for good: the order ends `failed` and needs an operator.
-    public private(set) var refundRefused = false
+    public internal(set) var refundRefused = false
     /// A reserve was sent (or about to be), so holds may exist.
-    public private(set) var reserveSent = false
-    public private(set) var released = false
-    public private(set) var updatedAtMilliseconds: Int64
+    public internal(set) var reserveSent = false
+    public internal(set) var released = false
+    public internal(set) var updatedAtMilliseconds: Int64
     /// The calls made, oldest first, at most ``historyMax`` (older ones are dropped and counted).
-    public private(set) var history: [StepRecord] = []
-    public private(set) var historyDropped = 0
+    public internal(set) var history: [StepRecord] = []
+    public internal(set) var historyDropped = 0
 
     public static let historyMax = 64
+    /// Longest result name kept in the history (a participant's code), in UTF-8 bytes.
+    public static let resultBytesMax = 64
+    /// Longest payment id kept, in UTF-8 bytes.
+    public static let paymentIDBytesMax = 128
+
+    /// `text` cut to at most `bytes` UTF-8 bytes (a cut character is replaced).
+    static func bounded(_ text: String, bytes: Int) -> String {
+        text.utf8.count <= bytes ? text : String(decoding: text.utf8.prefix(bytes), as: UTF8.self)
+    }
 
     public init(
         orderID: String,
@@ -99,7 +108,8 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
     /// Records what the last call of ``step`` came back with. `random` maps a bound to `0...bound` (backoff).
     public mutating func apply(_ result: StepResult, now: Int64, random: (Int64) -> Int64) {
         guard let step, !status.isFinal else { preconditionFailure("apply follows a call") }
-        record(StepRecord(step: step, attempt: attempt, result: result.name, atMilliseconds: now))
+        let name = Self.bounded(result.name, bytes: Self.resultBytesMax)
+        record(StepRecord(step: step, attempt: attempt, result: name, atMilliseconds: now))
         updatedAtMilliseconds = now
         switch (step, result) {
         case (.reserve, .done):
@@ -111,7 +121,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
             retryOrGiveUp(now: now, random: random)
 
         case (.charge, .done(let reference)), (.chargeStatus, .done(let reference)):
-            paymentID = reference
+            paymentID = reference.map { Self.bounded($0, bytes: Self.paymentIDBytesMax) }
             chargeMayExist = true
             chargeUncertain = false
             transition(to: .paid)
@@ -160,6 +170,52 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         updatedAtMilliseconds = now
         compensate(.cancelledByUser)
         return .accepted
+    }
+
+    // MARK: Durable form
+
+    /// Everything that changes as the saga runs, except the step history.
+    public var progress: SagaProgress {
+        SagaProgress(
+            status: status,
+            step: step,
+            attempt: attempt,
+            retryAtMilliseconds: retryAtMilliseconds,
+            reason: reason,
+            paymentID: paymentID,
+            chargeMayExist: chargeMayExist,
+            chargeUncertain: chargeUncertain,
+            refunded: refunded,
+            refundRefused: refundRefused,
+            reserveSent: reserveSent,
+            released: released,
+            updatedAtMilliseconds: updatedAtMilliseconds,
+            historyDropped: historyDropped
+        )
+    }
+
+    /// Sets the saga to `progress` after appending `records` to its history (as read back from a journal).
+    mutating func restore(_ progress: SagaProgress, appending records: [StepRecord]) {
+        for entry in records { record(entry) }
+        status = progress.status
+        step = progress.step
+        attempt = progress.attempt
+        retryAtMilliseconds = progress.retryAtMilliseconds
+        reason = progress.reason
+        paymentID = progress.paymentID
+        chargeMayExist = progress.chargeMayExist
+        chargeUncertain = progress.chargeUncertain
+        refunded = progress.refunded
+        refundRefused = progress.refundRefused
+        reserveSent = progress.reserveSent
+        released = progress.released
+        updatedAtMilliseconds = progress.updatedAtMilliseconds
+        historyDropped = progress.historyDropped
+    }
+
+    /// Appends older history read back from a compacted journal, before any newer record.
+    mutating func restoreHistory(_ records: [StepRecord]) {
+        for entry in records { record(entry) }
     }
 
     // MARK: Transitions
@@ -222,6 +278,24 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         default: .reservationRefused
         }
     }
+}
+
+/// The part of a saga that changes as it runs (all but the order itself and the step history).
+public struct SagaProgress: Sendable, Hashable {
+    public var status: OrderStatus
+    public var step: CheckoutStep?
+    public var attempt: Int
+    public var retryAtMilliseconds: Int64?
+    public var reason: CancelReason?
+    public var paymentID: String?
+    public var chargeMayExist: Bool
+    public var chargeUncertain: Bool
+    public var refunded: Bool
+    public var refundRefused: Bool
+    public var reserveSent: Bool
+    public var released: Bool
+    public var updatedAtMilliseconds: Int64
+    public var historyDropped: Int
 }
 
 /// What the caller of ``CheckoutSaga/nextAction(now:)`` does next.
