@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "StampedeJournal", targets: ["StampedeJournal"]),
         .library(name: "StampedeInventory", targets: ["StampedeInventory"]),
         .library(name: "StampedeOrders", targets: ["StampedeOrders"]),
+        .library(name: "StampedePaymentSim", targets: ["StampedePaymentSim"]),
         .library(name: "StampedeRedis", targets: ["StampedeRedis"]),
         .library(name: "StampedeInventoryRedis", targets: ["StampedeInventoryRedis"]),
         .library(name: "StampedeLedger", targets: ["StampedeLedger"]),
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "StampedeHTTPKit", targets: ["StampedeHTTPKit"]),
         .library(name: "StampedeFastPath", targets: ["StampedeFastPath"]),
         .library(name: "StampedeInventoryHTTP", targets: ["StampedeInventoryHTTP"]),
+        .library(name: "StampedeOrdersHTTP", targets: ["StampedeOrdersHTTP"]),
         .library(name: "StampedeApp", targets: ["StampedeApp"]),
         .library(name: "StampedeTesting", targets: ["StampedeTesting"]),
     ],
@@ -101,11 +103,23 @@ let package = Package(
                 "StampedeJournal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
             ],
             swiftSettings: strictSettings
         ),
 
         // MARK: adapters (one per engine and domain)
+
+        // The payment provider simulator (`stampede payment-sim`, and in process for `serve` without a provider):
+        // charges once per idempotency key, status, refunds, and faults on demand.
+        .target(
+            name: "StampedePaymentSim",
+            dependencies: ["StampedeOrders"],
+            swiftSettings: strictSettings
+        ),
 
         // The inventory store on Redis: Lua scripts, coalesced deducts, sold-out cache. Shares stock across instances.
         .target(
@@ -191,6 +205,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The inventory's HTTP API: routes, bodies, answers, and the deduct endpoint of the fast path.
+        // The orders API over HTTP.
+        .target(
+            name: "StampedeOrdersHTTP",
+            dependencies: [
+                "StampedeOrders",
+                "StampedeHTTPKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "StampedeInventoryHTTP",
             dependencies: [
@@ -239,6 +265,9 @@ let package = Package(
                 "StampedeHTTPKit",
                 "StampedeFastPath",
                 "StampedeInventoryHTTP",
+                "StampedeOrders",
+                "StampedeOrdersHTTP",
+                "StampedePaymentSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -309,6 +338,21 @@ let package = Package(
                 "StampedeInventory", "StampedeJournal", "StampedeTesting",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StampedeOrdersHTTPTests",
+            dependencies: [
+                "StampedeApp", "StampedeInventory", "StampedeOrders", "StampedePaymentSim", "StampedeTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),

@@ -8,6 +8,8 @@ import StampedeFastPath
 import StampedeHTTPKit
 import StampedeInventory
 import StampedeInventoryHTTP
+import StampedeOrders
+import StampedeOrdersHTTP
 import StampedeTelemetry
 import Tracing
 
@@ -31,6 +33,8 @@ public struct AppDependencies: Sendable {
     /// The server's connection and request limits, shared by the router and the fast path; nil: none (tests that
     /// do not exercise them).
     public var load: ServerLoad?
+    /// The orders system; nil: no `/api/v1/orders` routes.
+    public var orders: OrderService?
 
     public init(
         store: any InventoryStore,
@@ -72,6 +76,11 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     if let load = dependencies.load { inventory.add(middleware: RequestLimitMiddleware(load: load)) }
     InventoryController(store: dependencies.store, metrics: dependencies.metrics, tracer: dependencies.tracer)
         .addRoutes(to: inventory)
+    if let orders = dependencies.orders {
+        let group = router.group("api/v1/orders")
+        if let load = dependencies.load { group.add(middleware: RequestLimitMiddleware(load: load)) }
+        OrdersController(service: orders, tracer: dependencies.tracer).addRoutes(to: group)
+    }
     routeMethods.record(router)
     return router
 }

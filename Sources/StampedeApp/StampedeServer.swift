@@ -6,6 +6,7 @@ import StampedeConfiguration
 import StampedeHTTPKit
 import StampedeInventory
 import StampedeLedger
+import StampedeOrders
 import StampedeTelemetry
 import Tracing
 
@@ -66,7 +67,7 @@ public func buildApplication(
     telemetryConfiguration.histogramBuckets = InventoryMetrics.histogramBuckets.merging(
         LedgerMetrics.histogramBuckets,
         uniquingKeysWith: { first, _ in first }
-    )
+    ).merging(OrderMetrics.histogramBuckets, uniquingKeysWith: { first, _ in first })
     let telemetry = try Telemetry.bootstrap(configuration: telemetryConfiguration, environment: environment)
     let logger = Logger(label: "stampede")
 
@@ -92,6 +93,22 @@ public func buildApplication(
         propagatesBaggage: telemetry.environment.baggageRequested
     )
     dependencies.deductFastPath = settings.deductFastPath
+    let orders: OrdersAssembly
+    do {
+        orders = try OrdersAssembly.open(
+            dataDirectory: settings.dataDirectory,
+            durability: settings.durability,
+            inventory: opened.store,
+            tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
+            metricsFactory: MetricsSystem.factory,
+            logger: logger
+        )
+    } catch {
+        logger.critical("cannot open the order store", metadata: ["error": "\(String(reflecting: error))"])
+        throw StoreOpenFailed(underlying: error)
+    }
+    logger.notice("payments go to the built-in payment simulator: no money moves")
+    dependencies.orders = orders.service
     dependencies.load = ServerLoad(limits: configuration.limits, factory: MetricsSystem.factory)
     do {
         for item in try await opened.store.items() {
@@ -112,7 +129,10 @@ public func buildApplication(
     let sweeper = HoldSweeper(store: opened.store, metrics: dependencies.metrics, logger: logger)
     let services: [any Service] =
         telemetry.services + [opened.service] + ledgerServices
-        + [HoldSweeperService(sweeper: sweeper), app, ReadinessService(readiness: dependencies.readiness)]
+        + [
+            HoldSweeperService(sweeper: sweeper), orders.lifecycle, app,
+            ReadinessService(readiness: dependencies.readiness),
+        ]
     return BuiltProcess(services: services, logger: logger)
 }
 

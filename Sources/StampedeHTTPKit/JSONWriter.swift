@@ -17,6 +17,13 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// Opens an object as the value of `name` in the enclosing object.
+    public mutating func beginObject(_ name: String) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
     public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true

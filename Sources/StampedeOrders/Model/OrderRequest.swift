@@ -70,7 +70,7 @@ public struct OrderRequest: Sendable, Hashable, Codable {
     }
 
     /// Ids are non-empty, bounded, and free of control characters.
-    static func checkID(_ value: String, field: String, limits: OrderLimits) -> OrderFieldError? {
+    public static func checkID(_ value: String, field: String, limits: OrderLimits) -> OrderFieldError? {
         let bytes = value.utf8.count
         guard bytes > 0 else { return OrderFieldError(field: field, reason: "must not be empty") }
         guard bytes <= limits.idBytesMax else {

@@ -1,3 +1,5 @@
+import Tracing
+
 /// Drives sagas through the inventory and the payment provider, writing each state before acting on it.
 ///
 /// Forward calls get `stepTimeout`, cut to what is left of the order's deadline; compensation calls get
@@ -20,17 +22,22 @@ public struct CheckoutRunner: Sendable {
     let configuration: Configuration
     let clock: @Sendable () -> Int64
     let random: @Sendable (Int64) -> Int64
+    let tracer: (any Tracer)?
+    let metrics: OrderMetrics?
 
     /// - Parameters:
     ///   - clock: milliseconds since 1970.
     ///   - random: a value in `0...bound` (the backoff's jitter).
+    ///   - tracer: each call becomes a client span (``CheckoutStep/spanName``) of the current service context.
     public init(
         inventory: any InventoryReservations,
         payment: any PaymentGateway,
         store: any OrderStore,
         configuration: Configuration = Configuration(),
         clock: @escaping @Sendable () -> Int64,
-        random: @escaping @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
+        random: @escaping @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) },
+        tracer: (any Tracer)? = nil,
+        metrics: OrderMetrics? = nil
     ) {
         self.inventory = inventory
         self.payment = payment
@@ -38,6 +45,8 @@ public struct CheckoutRunner: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.random = random
+        self.tracer = tracer
+        self.metrics = metrics
     }
 
     /// Takes the saga one action further: decides, writes, calls, records, writes. Returns the action taken;
@@ -47,8 +56,15 @@ public struct CheckoutRunner: Sendable {
         let before = saga
         let action = saga.nextAction(now: clock())
         if saga != before { try await store.save(saga) }
-        guard case .call(let step, _) = action else { return action }
-        let result = await perform(step, for: saga)
+        guard case .call(let step, let attempt) = action else { return action }
+        let started = ContinuousClock.now
+        let result = await traced(step, attempt: attempt, for: saga)
+        let elapsed = (ContinuousClock.now - started).components
+        metrics?.recordStep(
+            step,
+            result: result,
+            durationNanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
+        )
         saga.apply(result, now: clock(), random: random)
         try await store.save(saga)
         return action
@@ -65,6 +81,31 @@ public struct CheckoutRunner: Sendable {
             case .call:
                 continue
             }
+        }
+    }
+
+    /// One call in its client span. Business refusals are the `saga.result` attribute; only faults mark the span
+    /// as an error.
+    func traced(_ step: CheckoutStep, attempt: Int, for saga: CheckoutSaga) async -> StepResult {
+        guard let tracer else { return await perform(step, for: saga) }
+        return await tracer.withSpan(step.spanName, ofKind: .client) { span in
+            span.updateAttributes { attributes in
+                attributes["order.id"] = saga.orderID
+                attributes["saga.step"] = step.rawValue
+                attributes["saga.attempt"] = attempt
+            }
+            if attempt > 1 {
+                span.addEvent(SpanEvent(name: "retry_attempt", attributes: ["saga.attempt": .int64(Int64(attempt))]))
+            }
+            let result = await perform(step, for: saga)
+            span.attributes["saga.result"] = result.name
+            switch result {
+            case .uncertain(let reason), .notApplied(let reason):
+                span.setStatus(SpanStatus(code: .error, message: reason))
+            case .done, .refused, .notFound, .pending:
+                break
+            }
+            return result
         }
     }
 

@@ -11,6 +11,18 @@ public enum CheckoutStep: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var isCompensation: Bool { self == .refund || self == .release }
 
+    /// The client span of a call (the seed's names, made consistent: `{service}.{operation}`).
+    public var spanName: String {
+        switch self {
+        case .reserve: "inventory.reserve"
+        case .charge: "payment.create"
+        case .chargeStatus: "payment.status"
+        case .confirm: "inventory.confirm"
+        case .refund: "payment.refund"
+        case .release: "inventory.release"
+        }
+    }
+
     /// The idempotency key every call of this step carries: `{order_id}:{step}`. A status query asks about
     /// the charge, so it carries the charge's key.
     public func idempotencyKey(orderID: String) -> String {

@@ -1,0 +1,344 @@
+import Logging
+import ServiceContextModule
+import Synchronization
+import Tracing
+
+/// Places orders and runs their checkout sagas: at most ``Configuration/inFlightMax`` at once, each in its own
+/// task inside ``run()``, resumed there at start-up when a previous process left them unfinished.
+///
+/// A new order is written (status `created`) before anything else happens, so an order that was answered always
+/// runs to its end, whatever crashes meanwhile.
+public final class OrderService: Sendable {
+    public struct Configuration: Sendable {
+        /// How long the forward path (reserve, charge) may take before the order is compensated (`expired`).
+        public var orderTimeout: Duration
+        /// How long the inventory holds an order's units: longer than `orderTimeout`, so a paid order finds them.
+        public var holdMilliseconds: Int64
+        /// Most sagas running at once; past it, new orders are refused (`busy`).
+        public var inFlightMax: Int
+        /// How long `place(_:waitForPayment: true)` waits for the saga before answering with its current state.
+        public var answerWait: Duration
+        public var retry: RetryPolicy
+        public var limits: OrderLimits
+
+        public init(
+            orderTimeout: Duration = .seconds(30),
+            holdMilliseconds: Int64 = 900_000,
+            inFlightMax: Int = 10_000,
+            answerWait: Duration = .seconds(10),
+            retry: RetryPolicy = RetryPolicy(),
+            limits: OrderLimits = .default
+        ) {
+            self.orderTimeout = orderTimeout
+            self.holdMilliseconds = holdMilliseconds
+            self.inFlightMax = inFlightMax
+            self.answerWait = answerWait
+            self.retry = retry
+            self.limits = limits
+        }
+    }
+
+    /// A saga being run, and who waits for its end.
+    private struct Running {
+        var startedAtMilliseconds: Int64
+        var context: ServiceContext?
+        var cancelRequested = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private struct State {
+        var running: [String: Running] = [:]
+        var nextToken = 0
+        /// Waiters cancelled before they were registered.
+        var cancelledTokens: Set<Int> = []
+    }
+
+    public let configuration: Configuration
+    let store: any OrderStore
+    let runner: CheckoutRunner
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    let metrics: OrderMetrics
+    private let state = Mutex(State())
+    private let starts: AsyncStream<String>
+    private let startsContinuation: AsyncStream<String>.Continuation
+
+    public init(
+        store: any OrderStore,
+        runner: CheckoutRunner,
+        configuration: Configuration = Configuration(),
+        clock: @escaping @Sendable () -> Int64,
+        logger: Logger,
+        metrics: OrderMetrics
+    ) {
+        self.store = store
+        self.runner = runner
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+        // Bounded by inFlightMax: an id is yielded only after a slot was taken in `running`.
+        (starts, startsContinuation) = AsyncStream.makeStream(of: String.self)
+    }
+
+    // MARK: API
+
+    /// Places the order (or finds it again by its request id). With `waitForPayment`, waits up to
+    /// ``Configuration/answerWait`` for the saga to end before answering.
+    public func place(_ request: OrderRequest, waitForPayment: Bool) async throws -> PlaceOutcome {
+        if let problem = request.invalidField(limits: configuration.limits) {
+            metrics.recordCreated(.invalid)
+            return .invalid(problem)
+        }
+        let orderID = OrderIdentity.orderID(userID: request.userID, requestID: request.requestID)
+        let now = clock()
+        let saga = CheckoutSaga(
+            orderID: orderID,
+            request: request,
+            now: now,
+            deadlineMilliseconds: now + configuration.orderTimeout.milliseconds,
+            holdMilliseconds: configuration.holdMilliseconds,
+            retry: configuration.retry
+        )
+        let taken = state.withLock { state -> Bool in
+            guard state.running[orderID] == nil, state.running.count < configuration.inFlightMax else { return false }
+            state.running[orderID] = Running(startedAtMilliseconds: now, context: ServiceContext.current)
+            return true
+        }
+        let existing: CheckoutSaga?
+        do {
+            // A running order is found in the store too: `create` answers it without writing. Without a slot,
+            // nothing is written: an order the store holds must be running or resumable.
+            existing = taken ? try await store.create(saga) : try await store.load(orderID: orderID)
+        } catch {
+            if taken { release(orderID) }
+            metrics.recordCreated(.error)
+            throw error
+        }
+        if let existing {
+            if taken { release(orderID) }
+            guard existing.request == request else {
+                metrics.recordCreated(.conflict)
+                return .conflict(existing)
+            }
+            metrics.recordCreated(.replayed)
+            return .replayed(existing)
+        }
+        guard taken else {
+            metrics.recordCreated(.busy)
+            return .busy(inFlightMax: configuration.inFlightMax)
+        }
+        metrics.recordCreated(.placed)
+        startsContinuation.yield(orderID)
+        if waitForPayment { await waitForEnd(of: orderID, timeout: configuration.answerWait) }
+        return .placed(try await store.load(orderID: orderID) ?? saga)
+    }
+
+    public func order(id: String) async throws -> CheckoutSaga? {
+        try await store.load(orderID: id)
+    }
+
+    public func orders(userID: String, after cursor: String?, limit: Int) async throws -> OrderPage {
+        try await store.orders(userID: userID, after: cursor, limit: limit)
+    }
+
+    /// Asks for the order to be cancelled: its saga compensates at its next step. A final order is left alone.
+    public func cancel(id: String) async throws -> CancelOutcome {
+        let running = state.withLock { state -> Bool in
+            guard state.running[id] != nil else { return false }
+            state.running[id]!.cancelRequested = true
+            return true
+        }
+        if running {
+            await waitForEnd(of: id, timeout: configuration.answerWait)
+            guard let saga = try await store.load(orderID: id) else { return .notFound }
+            return .accepted(saga)
+        }
+        guard var saga = try await store.load(orderID: id) else { return .notFound }
+        if saga.status.isFinal { return .alreadyFinal(saga) }
+        // Unfinished but not running (not resumed yet): record the cancel; the resumption compensates.
+        _ = saga.cancel(now: clock())
+        try await store.save(saga)
+        return .accepted(saga)
+    }
+
+    // MARK: Running sagas
+
+    /// Resumes the unfinished sagas of an earlier process, then runs every new one, until cancelled. Sagas
+    /// stopped by the cancellation stay unfinished in the store and resume at the next start.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.resumeUnfinished() }
+            group.addTask { await self.reportRunning() }
+            for await orderID in starts {
+                group.addTask { await self.drive(orderID) }
+            }
+        }
+    }
+
+    /// Feeds the store's unfinished sagas to the runner, as slots free up.
+    func resumeUnfinished() async {
+        var resumed = 0
+        do {
+            for saga in try await store.unfinished(limit: Int.max) {
+                while !Task.isCancelled {
+                    let taken = state.withLock { state -> Bool in
+                        if state.running[saga.orderID] != nil { return true }
+                        guard state.running.count < configuration.inFlightMax else { return false }
+                        state.running[saga.orderID] = Running(startedAtMilliseconds: clock(), context: nil)
+                        startsContinuation.yield(saga.orderID)
+                        return true
+                    }
+                    if taken { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                resumed += 1
+            }
+        } catch {
+            logger.error("cannot resume unfinished orders", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        if resumed > 0 { logger.info("resumed unfinished orders", metadata: ["orders": "\(resumed)"]) }
+    }
+
+    /// Publishes the running count and the age of the oldest running saga (a stuck saga keeps it growing).
+    func reportRunning() async {
+        while !Task.isCancelled {
+            let now = clock()
+            let (count, oldest) = state.withLock { state in
+                (state.running.count, state.running.values.map(\.startedAtMilliseconds).min())
+            }
+            metrics.recordRunning(count: count, oldestAgeMilliseconds: oldest.map { now - $0 } ?? 0)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Runs one saga to its end (or until the task is cancelled), in the context of the request that placed it.
+    func drive(_ orderID: String) async {
+        let context = state.withLock { $0.running[orderID]?.context }
+        if let context {
+            await ServiceContext.withValue(context) { await self.driveInContext(orderID) }
+        } else {
+            await driveInContext(orderID)
+        }
+    }
+
+    private func driveInContext(_ orderID: String) async {
+        defer { release(orderID) }
+        var failures = 0
+        var saga: CheckoutSaga?
+        while !Task.isCancelled {
+            do {
+                if saga == nil { saga = try await store.load(orderID: orderID) }
+                guard var current = saga else {
+                    logger.error("an order to run is not in the store", metadata: ["order.id": "\(orderID)"])
+                    return
+                }
+                if state.withLock({ $0.running[orderID]?.cancelRequested ?? false }) {
+                    state.withLock { $0.running[orderID]?.cancelRequested = false }
+                    if case .accepted = current.cancel(now: clock()) { try await store.save(current) }
+                }
+                let action = try await runner.advance(&current)
+                saga = current
+                failures = 0
+                switch action {
+                case .finished(let status):
+                    metrics.recordSaga(
+                        outcome: status,
+                        durationMilliseconds: current.updatedAtMilliseconds - current.createdAtMilliseconds
+                    )
+                    return
+                case .wait(let until):
+                    try await Task.sleep(for: .milliseconds(max(until - clock(), 0)))
+                case .call:
+                    continue
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                // A write failed: what is in memory may be ahead of the store. Reload, after a pause.
+                failures += 1
+                saga = nil
+                if failures == 1 || failures % 100 == 0 {
+                    logger.error(
+                        "an order's state cannot be written; retrying",
+                        metadata: ["order.id": "\(orderID)", "error": "\(String(reflecting: error))"]
+                    )
+                }
+                try? await Task.sleep(for: .milliseconds(min(50 * Int64(failures), 2_000)))
+            }
+        }
+    }
+
+    /// Frees the saga's slot and wakes who waits for it.
+    private func release(_ orderID: String) {
+        let waiters = state.withLock { $0.running.removeValue(forKey: orderID)?.waiters.values.map { $0 } ?? [] }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when the saga is no longer running, or after `timeout`.
+    private func waitForEnd(of orderID: String, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.endSignal(of: orderID) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func endSignal(of orderID: String) async {
+        let token = state.withLock { state in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.cancelledTokens.remove(token) != nil { return true }
+                    guard state.running[orderID] != nil else { return true }
+                    state.running[orderID]!.waiters[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if let waiter = state.running[orderID]?.waiters.removeValue(forKey: token) { return waiter }
+                state.cancelledTokens.insert(token)
+                return nil
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Sagas running now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+}
+
+/// What placing an order answered.
+public enum PlaceOutcome: Sendable {
+    /// A new order; its saga runs (and may have ended, when the caller waited).
+    case placed(CheckoutSaga)
+    /// The same request was placed before: its order as it is now.
+    case replayed(CheckoutSaga)
+    /// The request id was used before with another payload.
+    case conflict(CheckoutSaga)
+    /// Too many sagas running; retry later.
+    case busy(inFlightMax: Int)
+    case invalid(OrderFieldError)
+}
+
+/// What a cancel answered.
+public enum CancelOutcome: Sendable {
+    /// The saga compensates (or already ended, when it finished meanwhile): the order as it is now.
+    case accepted(CheckoutSaga)
+    case alreadyFinal(CheckoutSaga)
+    case notFound
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1_000 + parts.attoseconds / 1_000_000_000_000_000
+    }
+}
