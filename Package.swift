@@ -117,7 +117,12 @@ let package = Package(
         // charges once per idempotency key, status, refunds, and faults on demand.
         .target(
             name: "StampedePaymentSim",
-            dependencies: ["StampedeOrders"],
+            dependencies: [
+                "StampedeOrders",
+                "StampedeHTTPKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -270,6 +275,9 @@ let package = Package(
                 "StampedePaymentSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -293,6 +301,7 @@ let package = Package(
                 "StampedeRedis",
                 "StampedeLedger",
                 "StampedeTelemetry",
+                "StampedePaymentSim",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

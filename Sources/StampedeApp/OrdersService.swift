@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ServiceLifecycle
 import StampedeOrders
 
@@ -6,10 +7,12 @@ import StampedeOrders
 public struct OrdersService: Service {
     let orders: OrderService
     let store: JournalOrderStore
+    let httpClient: HTTPClient?
 
-    public init(orders: OrderService, store: JournalOrderStore) {
+    init(orders: OrderService, store: JournalOrderStore, httpClient: HTTPClient?) {
         self.orders = orders
         self.store = store
+        self.httpClient = httpClient
     }
 
     public func run() async throws {
@@ -17,5 +20,6 @@ public struct OrdersService: Service {
             await orders.run()
         }
         await store.close()
+        try? await httpClient?.shutdown()
     }
 }

@@ -31,6 +31,16 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--[no-]deduct-fast-path` / `STAMPEDE_DEDUCT_FAST_PATH`, default on: deducts are answered
     /// on the connection's event loop instead of through the router.
     public var deductFastPath = true
+    /// `--payment-url` / `STAMPEDE_PAYMENT_URL`: the payment provider's base URL (the API of `stampede payment-sim`);
+    /// unset, payments go to a simulator inside the process (no money moves).
+    public var paymentURL: String?
+    /// `--order-timeout-ms` / `STAMPEDE_ORDER_TIMEOUT_MS`, default 30000: how long an order may take to be paid
+    /// before it is compensated (`expired`).
+    public var orderTimeoutMilliseconds = 30_000
+    /// `--order-hold-ms` / `STAMPEDE_ORDER_HOLD_MS`, default 900000: how long the inventory holds an order's units.
+    public var orderHoldMilliseconds = 900_000
+    /// `--orders-in-flight-max` / `STAMPEDE_ORDERS_IN_FLIGHT_MAX`, default 10000: checkout sagas running at once.
+    public var ordersInFlightMax = 10_000
 
     public init() {}
 
@@ -126,6 +136,39 @@ public struct ServeConfiguration: Sendable, Equatable {
         )
     }
 
+    /// The settings of the orders system.
+    public enum OrderSettings {
+        public static let paymentURL = Setting.text(
+            "payment-url",
+            "STAMPEDE_PAYMENT_URL",
+            default: "unset (built-in simulator)",
+            "Base URL of the payment provider (the API of stampede payment-sim); unset, a simulator in the process "
+                + "takes the payments and no money moves.",
+            check: { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? nil : "must be an http:// or https:// URL" }
+        )
+        public static let orderTimeoutMilliseconds = Setting.integer(
+            "order-timeout-ms",
+            "STAMPEDE_ORDER_TIMEOUT_MS",
+            default: 30_000,
+            100...3_600_000,
+            "How long an order may take to reserve and pay before it is compensated (expired)."
+        )
+        public static let orderHoldMilliseconds = Setting.integer(
+            "order-hold-ms",
+            "STAMPEDE_ORDER_HOLD_MS",
+            default: 900_000,
+            100...86_400_000,
+            "How long the inventory holds an order's units; keep it above --order-timeout-ms."
+        )
+        public static let ordersInFlightMax = Setting.integer(
+            "orders-in-flight-max",
+            "STAMPEDE_ORDERS_IN_FLIGHT_MAX",
+            default: 10_000,
+            1...1_000_000,
+            "Checkout sagas running at once; past it new orders get 503 orders_busy."
+        )
+    }
+
     /// Resolves each setting: the flag if given, else the environment, else the default.
     public init(
         host: String?,
@@ -140,6 +183,10 @@ public struct ServeConfiguration: Sendable, Equatable {
         redisCoalescedCalls: Int? = nil,
         soldOutCacheMilliseconds: Int? = nil,
         deductFastPath: Bool? = nil,
+        paymentURL: String? = nil,
+        orderTimeoutMilliseconds: Int? = nil,
+        orderHoldMilliseconds: Int? = nil,
+        ordersInFlightMax: Int? = nil,
         environment: [String: String]
     ) throws(ConfigurationError) {
         self.init()
@@ -163,5 +210,20 @@ public struct ServeConfiguration: Sendable, Equatable {
             environment
         )
         self.deductFastPath = try Settings.deductFastPath.value(deductFastPath, environment)
+        if let value = try OrderSettings.paymentURL.resolve(paymentURL, environment), !value.isEmpty {
+            self.paymentURL = value
+        }
+        self.orderTimeoutMilliseconds = try OrderSettings.orderTimeoutMilliseconds.value(
+            orderTimeoutMilliseconds,
+            environment
+        )
+        self.orderHoldMilliseconds = try OrderSettings.orderHoldMilliseconds.value(orderHoldMilliseconds, environment)
+        self.ordersInFlightMax = try OrderSettings.ordersInFlightMax.value(ordersInFlightMax, environment)
+        guard self.orderHoldMilliseconds > self.orderTimeoutMilliseconds else {
+            throw ConfigurationError(
+                OrderSettings.orderHoldMilliseconds.flag,
+                "must be above --order-timeout-ms (\(self.orderTimeoutMilliseconds)): a paid order must find its units"
+            )
+        }
     }
 }

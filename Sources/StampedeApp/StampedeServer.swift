@@ -101,13 +101,21 @@ public func buildApplication(
             inventory: opened.store,
             tracer: tracingEnabled ? InstrumentationSystem.tracer : nil,
             metricsFactory: MetricsSystem.factory,
+            configuration: OrderService.Configuration(
+                orderTimeout: .milliseconds(settings.orderTimeoutMilliseconds),
+                holdMilliseconds: Int64(settings.orderHoldMilliseconds),
+                inFlightMax: settings.ordersInFlightMax
+            ),
+            paymentURL: settings.paymentURL,
             logger: logger
         )
     } catch {
         logger.critical("cannot open the order store", metadata: ["error": "\(String(reflecting: error))"])
         throw StoreOpenFailed(underlying: error)
     }
-    logger.notice("payments go to the built-in payment simulator: no money moves")
+    if settings.paymentURL == nil {
+        logger.notice("payments go to the built-in payment simulator: no money moves (set --payment-url)")
+    }
     dependencies.orders = orders.service
     dependencies.load = ServerLoad(limits: configuration.limits, factory: MetricsSystem.factory)
     do {

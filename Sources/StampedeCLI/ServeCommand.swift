@@ -6,6 +6,7 @@ import StampedeHTTPKit
 
 private typealias Serve = ServeConfiguration.Settings
 private typealias Ledger = LedgerSettings.Settings
+private typealias Orders = ServeConfiguration.OrderSettings
 
 /// `stampede serve`: the inventory service on the embedded store.
 struct ServeCommand: AsyncParsableCommand {
@@ -60,6 +61,21 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var deductFastPath: Bool?
 
+    @Option(name: .customLong(Orders.paymentURL.flag), help: ArgumentHelp(Orders.paymentURL.help))
+    var paymentURL: String?
+
+    @Option(
+        name: .customLong(Orders.orderTimeoutMilliseconds.flag),
+        help: ArgumentHelp(Orders.orderTimeoutMilliseconds.help)
+    )
+    var orderTimeoutMs: Int?
+
+    @Option(name: .customLong(Orders.orderHoldMilliseconds.flag), help: ArgumentHelp(Orders.orderHoldMilliseconds.help))
+    var orderHoldMs: Int?
+
+    @Option(name: .customLong(Orders.ordersInFlightMax.flag), help: ArgumentHelp(Orders.ordersInFlightMax.help))
+    var ordersInFlightMax: Int?
+
     @OptionGroup var ledgerOptions: LedgerOptions
 
     @OptionGroup var limitOptions: HTTPLimitOptions
@@ -82,6 +98,10 @@ struct ServeCommand: AsyncParsableCommand {
                     redisCoalescedCalls: redisCoalescedCalls,
                     soldOutCacheMilliseconds: soldOutCacheMs,
                     deductFastPath: deductFastPath,
+                    paymentURL: paymentURL,
+                    orderTimeoutMilliseconds: orderTimeoutMs,
+                    orderHoldMilliseconds: orderHoldMs,
+                    ordersInFlightMax: ordersInFlightMax,
                     environment: environment
                 ),
                 ledger: try ledgerOptions.settings(environment: environment),

@@ -6,7 +6,10 @@ public struct StampedeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "stampede",
         abstract: "Stampede: a flash-sale and live-commerce backend.",
-        subcommands: [ServeCommand.self, WorkerCommand.self, ReconcileCommand.self, RedisScriptCommand.self],
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, ReconcileCommand.self, RedisScriptCommand.self,
+            PaymentSimCommand.self,
+        ],
         defaultSubcommand: nil
     )
 

@@ -23,7 +23,7 @@ struct OrdersAPITests {
             let (found, order) = try await client.call(.get, "/api/v1/orders/\(id)")
             #expect(found == .ok && order["status"] as? String == "confirmed")
             #expect((order["payment"] as? [String: Any])?["payment_id"] as? String != nil)
-            #expect(app.orders.payments.totals.succeeded == 1)
+            #expect(app.payments.totals.succeeded == 1)
 
             // One trace: the create span is the ancestor of every step's client span.
             let spans = app.tracer.finishedSpans
@@ -45,7 +45,7 @@ struct OrdersAPITests {
             #expect(status == .conflict)
             #expect(body["code"] as? String == "insufficient_stock")
             #expect(try await client.stock() == (1, 0, 0))
-            #expect(app.orders.payments.totals.charges == 0)
+            #expect(app.payments.totals.charges == 0)
             // A business outcome is an attribute, not a span error.
             let reserve = try #require(app.tracer.finishedSpans.first { $0.operationName == "inventory.reserve" })
             #expect(reserve.status == nil)
@@ -55,7 +55,7 @@ struct OrdersAPITests {
 
     @Test func aDeclinedPaymentIsA402AndTheUnitsGoBack() async throws {
         try await OrdersTestApp.run { app, client in
-            app.orders.payments.faults = PaymentSimulator.Faults(declineRate: 1)
+            app.payments.faults = PaymentSimulator.Faults(declineRate: 1)
             try await client.call(.put, "/api/v1/inventory/HOT", #"{"stock":5,"rate_window_ms":0}"#)
             let (status, body) = try await client.order("r1", quantity: 2)
             #expect(status.code == 402)
@@ -66,13 +66,13 @@ struct OrdersAPITests {
 
     @Test func aLostChargeAnswerStillChargesExactlyOnce() async throws {
         try await OrdersTestApp.run { app, client in
-            app.orders.payments.faults = PaymentSimulator.Faults(timeoutAfterCommitRate: 1)
+            app.payments.faults = PaymentSimulator.Faults(timeoutAfterCommitRate: 1)
             try await client.call(.put, "/api/v1/inventory/HOT", #"{"stock":5,"rate_window_ms":0}"#)
             let (status, body) = try await client.order("r1")
             #expect(status == .created)
             let steps = (body["steps"] as? [[String: Any]] ?? []).map { "\($0["step"]!):\($0["result"]!)" }
             #expect(steps == ["reserve:done", "charge:uncertain", "charge_status:done", "confirm:done"])
-            let totals = app.orders.payments.totals
+            let totals = app.payments.totals
             #expect(totals.charges == 1 && totals.succeeded == 1 && totals.ordersChargedTwice == 0)
             // The retry shows on the status query's span.
             let query = try #require(app.tracer.finishedSpans.first { $0.operationName == "payment.status" })
@@ -95,7 +95,7 @@ struct OrdersAPITests {
             let (other, _) = try await client.order("r1", user: "u2")
             #expect(other == .created)
             #expect(try await client.stock() == (3, 0, 2))
-            #expect(app.orders.payments.totals.succeeded == 2)
+            #expect(app.payments.totals.succeeded == 2)
         }
     }
 
@@ -120,7 +120,7 @@ struct OrdersAPITests {
 
     @Test func aRunningOrderCanBeCancelledAndGivesBackUnitsAndMoney() async throws {
         try await OrdersTestApp.run { app, client in
-            app.orders.payments.faults = PaymentSimulator.Faults(latencyMilliseconds: 300)
+            app.payments.faults = PaymentSimulator.Faults(latencyMilliseconds: 300)
             try await client.call(.put, "/api/v1/inventory/HOT", #"{"stock":5,"rate_window_ms":0}"#)
             let (status, body) = try await client.order("r1", quantity: 2, query: "?wait=false")
             #expect(status == .accepted)
@@ -130,7 +130,7 @@ struct OrdersAPITests {
             #expect(cancelled == .ok)
             #expect(order["status"] as? String == "cancelled" && order["reason"] as? String == "cancelled_by_user")
             #expect(try await client.stock() == (5, 0, 0))
-            let totals = app.orders.payments.totals
+            let totals = app.payments.totals
             #expect(totals.succeeded == totals.refunded)
             let (again, final) = try await client.call(.post, "/api/v1/orders/\(id)/cancel")
             #expect(again == .ok && final["status"] as? String == "cancelled")

@@ -37,6 +37,9 @@ struct OrdersTestApp: Sendable {
         )
     }
 
+    /// The built-in simulator the orders pay through.
+    var payments: PaymentSimulator { orders.payments! }
+
     var application: some ApplicationProtocol {
         var dependencies = AppDependencies(
             store: inventory,
