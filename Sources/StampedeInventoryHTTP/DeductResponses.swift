@@ -9,7 +9,7 @@ enum DeductResponses {
         switch code {
         case .success: .ok
         case .stockNotFound: .notFound
-        case .orderConflict, .userLimitExceeded, .insufficientStock: .conflict
+        case .orderConflict, .userLimitExceeded, .insufficientStock, .orderCancelled: .conflict
         case .rateLimited: .tooManyRequests
         case .capacityExhausted: .serviceUnavailable
         }
@@ -24,6 +24,7 @@ enum DeductResponses {
         case .userLimitExceeded: "purchase would exceed the per-user limit of this sku"
         case .insufficientStock: "insufficient stock"
         case .capacityExhausted: "the store holds its maximum of order records"
+        case .orderCancelled: "a release of this order id came first; the id cannot take units any more"
         }
     }
 

@@ -4,7 +4,7 @@
 /// |---|---|---|
 /// | `{p}item:{sku}` | hash | `stock`, `sold`, `reserved` (absent = 0), `initial`, `limit` (absent = no cap), `window` (ms), `gen` |
 /// | `{p}items` | set | every SKU, for listing |
-/// | `{p}order:{order_id}` | hash | the deduct log record: `sku`, `user`, `amount`, `old`, `new`, `ts` (ms), `gen`, `released`; a reservation adds `hold` (deadline, ms) and, once so, `confirmed` or `expired` |
+/// | `{p}order:{order_id}` | hash | the deduct log record: `sku`, `user`, `amount`, `old`, `new`, `ts` (ms), `gen`, `released`; a reservation adds `hold` (deadline, ms) and, once so, `confirmed` or `expired`; a barrier (a release that came before its reservation) has only `barrier` (ms) |
 /// | `{p}holds` | sorted set | order ids of reservations by deadline (ms), for expiry |
 /// | `{p}orders` | string | count of order records, bounded by `InventoryLimits.orderRecordsMax` |
 /// | `{p}held:{sku}` | hash | units each user holds of the current generation (capped items only) |

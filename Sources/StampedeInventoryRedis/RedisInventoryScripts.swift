@@ -46,11 +46,14 @@ public enum RedisInventoryScripts {
           local code, stock, replayed, deadline = \(deductCode(.success)), 0, \(DeductReply.notReplayed.name), 0
           local prior = created[order]
           if not prior then
-            local f = redis.call('HMGET', p .. 'order:' .. order, 'sku', 'user', 'amount', 'new', 'hold')
+            local f = redis.call('HMGET', p .. 'order:' .. order, 'sku', 'user', 'amount', 'new', 'hold', 'barrier')
             if f[1] then prior = {f[1], f[2], tonumber(f[3]), tonumber(f[4]), tonumber(f[5] or '0')} end
+            if f[6] then prior = {barrier = true} end
           end
           if prior then
-            if prior[1] == sku and prior[2] == user and prior[3] == amount and (prior[5] > 0) == (hold > 0) then
+            if prior.barrier then
+              code = \(deductCode(.orderCancelled))
+            elseif prior[1] == sku and prior[2] == user and prior[3] == amount and (prior[5] > 0) == (hold > 0) then
               stock = prior[4]
               deadline = prior[5]
               replayed = \(DeductReply.replayed.name)
@@ -185,7 +188,9 @@ public enum RedisInventoryScripts {
         """
     )
 
-    /// ARGV: prefix, order id, now (ms), ledger backlog max (0: no ledger), traceparent ('' for none).
+    /// ARGV: prefix, order id, now (ms), ledger backlog max (0: no ledger), traceparent ('' for none), record if
+    /// unknown (1: a release of an id never seen leaves a barrier, `barrier` in the order hash, so a reservation
+    /// arriving later under it answers `order_cancelled`).
     /// Returns {code (``ReleaseCode`` raw value), released amount, stock, sku}, or {``ReleaseReply/ledgerFull``,
     /// 0, 0, ''} when the ledger stream is full. A live hold's units come back from `reserved`, any other order's
     /// from `sold`.
@@ -198,7 +203,12 @@ public enum RedisInventoryScripts {
         end
         local orderKey = p .. 'order:' .. ARGV[2]
         local order = redis.call('HMGET', orderKey, 'sku', 'user', 'amount', 'gen', 'released', 'hold', 'confirmed')
-        if not order[1] then return {\(releaseCode(.orderNotFound)), 0, 0, ''} end
+        if not order[1] then
+          if ARGV[6] == '1' and redis.call('HSETNX', orderKey, 'barrier', ARGV[3]) == 1 then
+            redis.call('INCR', p .. 'orders')
+          end
+          return {\(releaseCode(.orderNotFound)), 0, 0, ''}
+        end
         local sku = order[1]
         local itemKey = p .. 'item:' .. sku
         local item = redis.call('HMGET', itemKey, 'stock', 'gen', 'limit')

@@ -187,12 +187,12 @@ public final class RedisInventoryStore: ReconcilableStore, CallbackDeductStore {
         }
     }
 
-    public func release(orderID: String) async throws -> ReleaseOutcome {
+    public func release(orderID: String, recordingIfUnknown: Bool) async throws -> ReleaseOutcome {
         let reply = try await script(
             RedisInventoryScripts.release,
             [
                 .string(keys.prefix), .string(orderID), .integer(clock()), .integer(Int64(ledgerBacklogMax)),
-                .string(traceParent() ?? ""),
+                .string(traceParent() ?? ""), .integer(recordingIfUnknown ? 1 : 0),
             ]
         )
         if reply.elements?.first?.int64 == RedisInventoryScripts.ReleaseReply.ledgerFull.value { throw ledgerFull() }

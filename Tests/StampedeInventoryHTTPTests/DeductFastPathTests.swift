@@ -143,7 +143,9 @@ struct OrderFailingStore: CallbackDeductStore {
         try await base.deductBatch(requests)
     }
 
-    func release(orderID: String) async throws -> ReleaseOutcome { try await base.release(orderID: orderID) }
+    func release(orderID: String, recordingIfUnknown: Bool) async throws -> ReleaseOutcome {
+        try await base.release(orderID: orderID, recordingIfUnknown: recordingIfUnknown)
+    }
 
     func confirm(orderID: String) async throws -> ConfirmOutcome { try await base.confirm(orderID: orderID) }
 

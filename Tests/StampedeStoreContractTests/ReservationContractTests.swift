@@ -131,6 +131,23 @@ struct ReservationContractTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aCompensationThatOvertakesItsReservationClosesTheID(kind: StoreKind) async throws {
+        try await StoreHarness.with(kind, clock: ManualClock()) { store in
+            try await put(store)
+            // The saga's release arrives first (its reserve is still on the way): nothing to return, the id closes.
+            #expect(try await store.release(orderID: "late", recordingIfUnknown: true).code == .orderNotFound)
+            #expect(try await store.release(orderID: "late", recordingIfUnknown: true).code == .orderNotFound)
+            #expect(try await store.deduct(hold("late", amount: 2)).code == .orderCancelled)
+            #expect(try await store.log(orderID: "late") == nil)
+            #expect(try await store.confirm(orderID: "late").code == .orderNotFound)
+            #expect(try await counts(store) == (10, 0, 0))
+            // The public release of an unknown id leaves nothing behind.
+            #expect(try await store.release(orderID: "typo").code == .orderNotFound)
+            #expect(try await store.deduct(hold("typo")).code == .success)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func concurrentReservationsNeverOversell(kind: StoreKind) async throws {
         try await StoreHarness.with(kind, clock: ManualClock()) { store in
             try await put(store, stock: 50)
@@ -170,6 +187,7 @@ struct ReservationDurabilityTests {
             )
         }
         _ = try await store.confirm(orderID: "paid")
+        _ = try await store.release(orderID: "overtaken", recordingIfUnknown: true)
         await store.close()
         // Down past the first deadline: the hold is still reserved when the store comes back, then expires.
         clock.advance(milliseconds: 5_000)
@@ -189,6 +207,8 @@ struct ReservationDurabilityTests {
         )
         #expect(try await store.expireHolds(max: 10).isEmpty)
         #expect(try await store.log(orderID: "short")?.status == .expired)
+        let late = DeductRequest(sku: "SKU", userID: "x", orderID: "overtaken", amount: 1, holdMilliseconds: 1_000)
+        #expect(try await store.deduct(late).code == .orderCancelled, "the barrier survives restarts")
         clock.advance(milliseconds: 5_000)
         #expect(try await store.expireHolds(max: 10).map(\.orderID) == ["long"])
         let item = try #require(try await store.item(sku: "SKU"))

@@ -40,7 +40,8 @@ public struct InventoryStoreReservations: InventoryReservations {
 
     public func release(reservationID: String, timeout: Duration) async -> StepResult {
         do {
-            let outcome = try await store.release(orderID: reservationID)
+            // A release that overtook its reservation closes the id: the late reservation is refused.
+            let outcome = try await store.release(orderID: reservationID, recordingIfUnknown: true)
             switch outcome.code {
             case .released, .alreadyReleased: return .done(reference: nil)
             case .orderNotFound, .orderSuperseded: return .refused(code: outcome.code.name)

@@ -16,6 +16,8 @@ public enum DeductCode: UInt8, Sendable, Hashable, CaseIterable {
     case insufficientStock = 5
     /// The engine holds as many order records as it may.
     case capacityExhausted = 6
+    /// A release of this order id came first (a saga's compensation overtook its reservation): the id is closed.
+    case orderCancelled = 7
 
     /// The stable wire name.
     public var name: String {
@@ -27,6 +29,7 @@ public enum DeductCode: UInt8, Sendable, Hashable, CaseIterable {
         case .userLimitExceeded: "user_limit_exceeded"
         case .insufficientStock: "insufficient_stock"
         case .capacityExhausted: "capacity_exhausted"
+        case .orderCancelled: "order_cancelled"
         }
     }
 
@@ -34,7 +37,7 @@ public enum DeductCode: UInt8, Sendable, Hashable, CaseIterable {
     public var isRetryable: Bool {
         switch self {
         case .rateLimited, .capacityExhausted: true
-        case .success, .stockNotFound, .orderConflict, .userLimitExceeded, .insufficientStock: false
+        case .success, .stockNotFound, .orderConflict, .userLimitExceeded, .insufficientStock, .orderCancelled: false
         }
     }
 }

@@ -22,8 +22,9 @@ public struct InventoryEngine: Sendable {
         items[sku]?.snapshot
     }
 
+    /// The order logged under `orderID`; nil for an unknown id or a barrier.
     public func order(_ orderID: String) -> OrderRecord? {
-        orders[orderID]
+        orders[orderID].flatMap { $0.isBarrier ? nil : $0 }
     }
 
     /// Creates the item, or resets it to a new generation: stock, sold and per-user counts start over.
@@ -51,6 +52,7 @@ public struct InventoryEngine: Sendable {
     /// `rate_limited`; only then are the user and the stock checked, and state is written last.
     public mutating func deduct(_ request: DeductRequest, now: Int64) -> (DeductOutcome, JournalRecord?) {
         if let existing = orders[request.orderID] {
+            if existing.isBarrier { return (DeductOutcome(code: .orderCancelled), nil) }
             guard existing.matches(request) else { return (DeductOutcome(code: .orderConflict), nil) }
             let outcome = DeductOutcome(
                 code: .success,
@@ -109,7 +111,7 @@ public struct InventoryEngine: Sendable {
     /// here (its units return, as the expiry sweep would have done) and the confirm is refused: the deadline
     /// decides, not when the sweep runs.
     public mutating func confirm(orderID: String, now: Int64) -> (ConfirmOutcome, JournalRecord?) {
-        guard var order = orders[orderID] else { return (ConfirmOutcome(code: .orderNotFound), nil) }
+        guard var order = orders[orderID], !order.isBarrier else { return (ConfirmOutcome(code: .orderNotFound), nil) }
         let answer = { (code: ConfirmCode) in ConfirmOutcome(code: code, sku: order.sku, amount: order.amount) }
         guard let deadline = order.holdDeadlineMilliseconds else { return (answer(.notAReservation), nil) }
         if order.confirmed { return (answer(.alreadyConfirmed), nil) }
@@ -159,9 +161,22 @@ public struct InventoryEngine: Sendable {
     /// The earliest deadline in the expiry index (it may belong to a hold no longer live).
     public var earliestHoldDeadline: Int64? { holds.earliest }
 
-    /// Returns an order's units to stock, exactly once.
-    public mutating func release(orderID: String, now: Int64) -> (ReleaseOutcome, JournalRecord?) {
-        guard var order = orders[orderID] else { return (ReleaseOutcome(code: .orderNotFound), nil) }
+    /// Returns an order's units to stock, exactly once. With `recordingIfUnknown`, a release of an id never seen
+    /// leaves a barrier, so a reservation arriving later under it is refused (a saga's compensation that overtook
+    /// its action); the barrier counts against `orderRecordsMax`.
+    public mutating func release(
+        orderID: String,
+        now: Int64,
+        recordingIfUnknown: Bool = false
+    ) -> (ReleaseOutcome, JournalRecord?) {
+        guard var order = orders[orderID] else {
+            guard recordingIfUnknown, orders.count < limits.orderRecordsMax else {
+                return (ReleaseOutcome(code: .orderNotFound), nil)
+            }
+            orders[orderID] = .barrier(orderID: orderID, timestampMilliseconds: now)
+            return (ReleaseOutcome(code: .orderNotFound), .barrier(orderID: orderID, timestampMilliseconds: now))
+        }
+        if order.isBarrier { return (ReleaseOutcome(code: .orderNotFound), nil) }
         guard var item = items[order.sku] else {
             preconditionFailure("an order always names an existing item")
         }
@@ -199,6 +214,9 @@ public struct InventoryEngine: Sendable {
         switch record {
         case .putItem(let sku, let config, let generation, _):
             applyPut(sku: sku, config: config, generation: generation)
+        case .barrier(let orderID, let timestamp):
+            guard orders[orderID] == nil else { throw JournalReplayError("barrier on a known order \(orderID)") }
+            orders[orderID] = .barrier(orderID: orderID, timestampMilliseconds: timestamp)
         case .deduct(let order):
             guard orders[order.orderID] == nil else { throw JournalReplayError("order \(order.orderID) logged twice") }
             guard var item = items[order.sku] else { throw JournalReplayError("order for unknown item \(order.sku)") }
@@ -221,43 +239,44 @@ public struct InventoryEngine: Sendable {
             }
             orders[order.orderID] = order
         case .release(let orderID, _):
-            guard var order = orders[orderID], !order.released else {
-                throw JournalReplayError("release of unknown or released order \(orderID)")
+            try replayChange(of: orderID, "release", applies: { !$0.released }) { order, item in
+                Self.giveBack(order, to: &item)
+                order.released = true
             }
-            guard var item = items[order.sku], item.generation == order.generation else {
-                throw JournalReplayError("release of superseded order \(orderID)")
-            }
-            Self.giveBack(order, to: &item)
-            items[order.sku] = item
-            order.released = true
-            orders[orderID] = order
         case .confirm(let orderID, _):
-            guard var order = orders[orderID], order.isLiveHold else {
-                throw JournalReplayError("confirm of an order that is not a live hold: \(orderID)")
+            try replayChange(of: orderID, "confirm", applies: \.isLiveHold) { order, item in
+                Self.settle(order, in: &item)
+                order.confirmed = true
             }
-            guard var item = items[order.sku], item.generation == order.generation else {
-                throw JournalReplayError("confirm of superseded order \(orderID)")
-            }
-            Self.settle(order, in: &item)
-            items[order.sku] = item
-            order.confirmed = true
-            orders[orderID] = order
         case .expire(let orderID, _):
-            guard var order = orders[orderID], order.isLiveHold else {
-                throw JournalReplayError("expiry of an order that is not a live hold: \(orderID)")
+            try replayChange(of: orderID, "expiry", applies: \.isLiveHold) { order, item in
+                Self.giveBack(order, to: &item)
+                order.released = true
+                order.expired = true
             }
-            guard var item = items[order.sku], item.generation == order.generation else {
-                throw JournalReplayError("expiry of superseded order \(orderID)")
-            }
-            Self.giveBack(order, to: &item)
-            items[order.sku] = item
-            order.released = true
-            order.expired = true
-            orders[orderID] = order
         case .ledgerAcknowledged, .traceContext:
             // Ledger progress and trace context, not inventory state: the data directory tracks them.
             break
         }
+    }
+
+    /// Replays a change of an existing order of the item's current generation; throws when the order is unknown,
+    /// in a state the change does not apply to, or of an older generation.
+    private mutating func replayChange(
+        of orderID: String,
+        _ change: String,
+        applies: (OrderRecord) -> Bool,
+        _ apply: (inout OrderRecord, inout Item) -> Void
+    ) throws(JournalReplayError) {
+        guard var order = orders[orderID], applies(order) else {
+            throw JournalReplayError("\(change) of an unknown order or one it does not apply to: \(orderID)")
+        }
+        guard var item = items[order.sku], item.generation == order.generation else {
+            throw JournalReplayError("\(change) of superseded order \(orderID)")
+        }
+        apply(&order, &item)
+        items[order.sku] = item
+        orders[orderID] = order
     }
 
     /// The records that rebuild this state from nothing: every item's put, then every order.
@@ -270,7 +289,11 @@ public struct InventoryEngine: Sendable {
             )
         }
         for order in orders.values {
-            records.append(.deduct(order))
+            records.append(
+                order.isBarrier
+                    ? .barrier(orderID: order.orderID, timestampMilliseconds: order.timestampMilliseconds)
+                    : .deduct(order)
+            )
         }
         return records
     }

@@ -59,6 +59,25 @@ public struct OrderRecord: Sendable, Hashable {
 
     public var isReservation: Bool { holdDeadlineMilliseconds != nil }
 
+    /// A barrier: no order, only the record that a release of this id came first (the saga barrier's "null
+    /// compensation"), so a reservation arriving later under the id is refused (`order_cancelled`).
+    public var isBarrier: Bool { sku.isEmpty }
+
+    /// The barrier record of `orderID` (its SKU is empty: no real order has one).
+    public static func barrier(orderID: String, timestampMilliseconds: Int64) -> OrderRecord {
+        OrderRecord(
+            orderID: orderID,
+            sku: "",
+            userID: "",
+            amount: 0,
+            oldStock: 0,
+            newStock: 0,
+            timestampMilliseconds: timestampMilliseconds,
+            generation: 0,
+            released: true
+        )
+    }
+
     /// A reservation whose units are still set aside: neither confirmed nor returned.
     public var isLiveHold: Bool { isReservation && !confirmed && !released }
 

@@ -14,6 +14,8 @@ public enum JournalRecord: Sendable, Hashable {
     case confirm(orderID: String, timestampMilliseconds: Int64)
     /// A reservation's deadline passed: its units went back to stock.
     case expire(orderID: String, timestampMilliseconds: Int64)
+    /// A release of an unknown order id came first: the id is closed (``OrderRecord/isBarrier``).
+    case barrier(orderID: String, timestampMilliseconds: Int64)
     /// Every ledger entry up to this journal sequence number is in the PostgreSQL ledger.
     case ledgerAcknowledged(throughSeq: UInt64)
     /// The W3C `traceparent` of the sampled request that wrote the ledger entry at journal sequence number `seq`,
@@ -28,6 +30,7 @@ public enum JournalRecord: Sendable, Hashable {
         case traceContext = 5
         case confirm = 6
         case expire = 7
+        case barrier = 8
     }
 
     /// Flags after a reservation's deadline in a deduct payload.
@@ -75,6 +78,10 @@ extension JournalRecord: JournalRecordCodec {
             bytes.appendInteger(timestamp)
         case .expire(let orderID, let timestamp):
             bytes.append(Kind.expire.rawValue)
+            bytes.appendString(orderID)
+            bytes.appendInteger(timestamp)
+        case .barrier(let orderID, let timestamp):
+            bytes.append(Kind.barrier.rawValue)
             bytes.appendString(orderID)
             bytes.appendInteger(timestamp)
         case .ledgerAcknowledged(let seq):
@@ -131,6 +138,8 @@ extension JournalRecord: JournalRecordCodec {
             record = .confirm(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
         case .expire:
             record = .expire(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
+        case .barrier:
+            record = .barrier(orderID: try reader.readString(), timestampMilliseconds: try reader.readInteger())
         case .ledgerAcknowledged:
             record = .ledgerAcknowledged(throughSeq: try reader.readInteger())
         case .traceContext:

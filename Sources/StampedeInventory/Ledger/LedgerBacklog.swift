@@ -104,7 +104,7 @@ extension LedgerEvent {
                 amount: order.amount,
                 timestampMilliseconds: timestamp
             )
-        case .ledgerAcknowledged, .traceContext:
+        case .ledgerAcknowledged, .traceContext, .barrier:
             return nil
         }
     }

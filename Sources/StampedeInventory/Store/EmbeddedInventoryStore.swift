@@ -169,13 +169,13 @@ public final class EmbeddedInventoryStore: ReconcilableStore, CallbackDeductStor
         return outcomes
     }
 
-    public func release(orderID: String) async throws -> ReleaseOutcome {
+    public func release(orderID: String, recordingIfUnknown: Bool) async throws -> ReleaseOutcome {
         let now = clock()
         let traceParent = currentTraceParent()
         let (outcome, seq) = try engine.withLock { engine throws(InventoryStoreError) in
             try checkWritable()
-            let (outcome, record) = engine.release(orderID: orderID, now: now)
-            let needsDurability = outcome.code != .orderNotFound
+            let (outcome, record) = engine.release(orderID: orderID, now: now, recordingIfUnknown: recordingIfUnknown)
+            let needsDurability = outcome.code != .orderNotFound || record != nil
             return (outcome, durableSeq(for: needsDurability, record: record, engine: engine, traceParent: traceParent))
         }
         if let seq { try await waitDurable(seq) }

@@ -14,8 +14,10 @@ public protocol InventoryStore: Sendable {
     func deduct(_ request: DeductRequest) async throws -> DeductOutcome
     /// One outcome per request, in order, as if the requests were applied one after another.
     func deductBatch(_ requests: [DeductRequest]) async throws -> [DeductOutcome]
-    /// Returns an order's units to stock, exactly once: a sale's, a confirmed reservation's or a live hold's.
-    func release(orderID: String) async throws -> ReleaseOutcome
+    /// Returns an order's units to stock, exactly once: a sale's, a confirmed reservation's or a live hold's. With
+    /// `recordingIfUnknown` (a saga's compensation), a release of an id never seen closes the id: a reservation
+    /// arriving later under it answers `order_cancelled`.
+    func release(orderID: String, recordingIfUnknown: Bool) async throws -> ReleaseOutcome
     /// Makes a reservation's sale final while its hold is live.
     func confirm(orderID: String) async throws -> ConfirmOutcome
     /// Expires up to `max` holds whose deadline passed (their units return), earliest first. Safe to call from
@@ -24,4 +26,11 @@ public protocol InventoryStore: Sendable {
     func log(orderID: String) async throws -> OrderRecord?
     /// All items, for the stock gauge.
     func items() async throws -> [ItemSnapshot]
+}
+
+extension InventoryStore {
+    /// A release that leaves nothing behind for an unknown id (the public route's).
+    public func release(orderID: String) async throws -> ReleaseOutcome {
+        try await release(orderID: orderID, recordingIfUnknown: false)
+    }
 }
