@@ -239,7 +239,7 @@ public struct InventoryEngine: Sendable {
             }
             orders[order.orderID] = order
         case .release(let orderID, _):
-            try replayChange(of: orderID, "release", applies: { !$0.released }) { order, item in
+            try replayChange(of: orderID, "release", applies: \.isUnreleased) { order, item in
                 Self.giveBack(order, to: &item)
                 order.released = true
             }

@@ -59,6 +59,9 @@ public struct OrderRecord: Sendable, Hashable {
 
     public var isReservation: Bool { holdDeadlineMilliseconds != nil }
 
+    /// The units are still out of stock (sold or held).
+    public var isUnreleased: Bool { !released }
+
     /// A barrier: no order, only the record that a release of this id came first (the saga barrier's "null
     /// compensation"), so a reservation arriving later under the id is refused (`order_cancelled`).
     public var isBarrier: Bool { sku.isEmpty }
