@@ -49,8 +49,9 @@ public final class OrderService: Sendable {
     private struct State {
         var running: [String: Running] = [:]
         var nextToken = 0
-        /// Waiters cancelled before they were registered.
-        var cancelledTokens: Set<Int> = []
+        /// Waiters handed out and neither resumed nor cancelled yet; a waiter cancelled before it registers is no
+        /// longer here, so it registers nothing and returns at once.
+        var pendingTokens: Set<Int> = []
     }
 
     public let configuration: Configuration
@@ -116,12 +117,17 @@ public final class OrderService: Sendable {
             throw error
         }
         if let existing {
-            if taken { release(orderID) }
             guard existing.request == request else {
+                if taken { release(orderID) }
                 metrics.recordCreated(.conflict)
                 return .conflict(existing)
             }
             metrics.recordCreated(.replayed)
+            if taken {
+                // The slot was free, so nothing drives this order: an unfinished one (found before start-up's
+                // resumption reached it) is driven from here; a final one frees the slot.
+                if existing.status.isFinal { release(orderID) } else { startsContinuation.yield(orderID) }
+            }
             return .replayed(existing)
         }
         guard taken else {
@@ -142,24 +148,49 @@ public final class OrderService: Sendable {
         try await store.orders(userID: userID, after: cursor, limit: limit)
     }
 
-    /// Asks for the order to be cancelled: its saga compensates at its next step. A final order is left alone.
+    /// Asks for the order to be cancelled: its saga compensates at its next step (only the task that drives a
+    /// saga writes it, so the cancel goes through that task). A final order is left alone.
     public func cancel(id: String) async throws -> CancelOutcome {
-        let running = state.withLock { state -> Bool in
-            guard state.running[id] != nil else { return false }
-            state.running[id]!.cancelRequested = true
-            return true
+        enum Slot { case running, taken, full }
+        let slot = state.withLock { state -> Slot in
+            if state.running[id] != nil {
+                state.running[id]!.cancelRequested = true
+                return .running
+            }
+            guard state.running.count < configuration.inFlightMax else { return .full }
+            var entry = Running(startedAtMilliseconds: clock(), context: ServiceContext.current)
+            entry.cancelRequested = true
+            state.running[id] = entry
+            return .taken
         }
-        if running {
-            await waitForEnd(of: id, timeout: configuration.answerWait)
-            guard let saga = try await store.load(orderID: id) else { return .notFound }
-            return .accepted(saga)
+        switch slot {
+        case .full:
+            return .busy(inFlightMax: configuration.inFlightMax)
+        case .taken:
+            // Not running: an unknown or final order frees the slot; an unfinished one is driven from here.
+            let saga: CheckoutSaga?
+            do {
+                saga = try await store.load(orderID: id)
+            } catch {
+                release(id)
+                throw error
+            }
+            guard let saga else {
+                release(id)
+                return .notFound
+            }
+            if saga.status.isFinal {
+                release(id)
+                return .alreadyFinal(saga)
+            }
+            startsContinuation.yield(id)
+        case .running:
+            break
         }
-        guard var saga = try await store.load(orderID: id) else { return .notFound }
-        if saga.status.isFinal { return .alreadyFinal(saga) }
-        // Unfinished but not running (not resumed yet): record the cancel; the resumption compensates.
-        _ = saga.cancel(now: clock())
-        try await store.save(saga)
-        return .accepted(saga)
+        await waitForEnd(of: id, timeout: configuration.answerWait)
+        guard let saga = try await store.load(orderID: id) else { return .notFound }
+        // The saga may have been confirmed before it saw the cancel.
+        return saga.status == .confirmed ? .alreadyFinal(saga) : .accepted(saga)
     }
 
     // MARK: Running sagas
@@ -234,8 +265,10 @@ public final class OrderService: Sendable {
                     return
                 }
                 if state.withLock({ $0.running[orderID]?.cancelRequested ?? false }) {
-                    state.withLock { $0.running[orderID]?.cancelRequested = false }
                     if case .accepted = current.cancel(now: clock()) { try await store.save(current) }
+                    // Cleared once written: a failed write reloads the saga and applies the cancel again.
+                    saga = current
+                    state.withLock { $0.running[orderID]?.cancelRequested = false }
                 }
                 let action = try await runner.advance(&current)
                 saga = current
@@ -271,7 +304,11 @@ public final class OrderService: Sendable {
 
     /// Frees the saga's slot and wakes who waits for it.
     private func release(_ orderID: String) {
-        let waiters = state.withLock { $0.running.removeValue(forKey: orderID)?.waiters.values.map { $0 } ?? [] }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard let running = state.running.removeValue(forKey: orderID) else { return [] }
+            for token in running.waiters.keys { state.pendingTokens.remove(token) }
+            return Array(running.waiters.values)
+        }
         for waiter in waiters { waiter.resume() }
     }
 
@@ -288,13 +325,16 @@ public final class OrderService: Sendable {
     private func endSignal(of orderID: String) async {
         let token = state.withLock { state in
             state.nextToken += 1
+            state.pendingTokens.insert(state.nextToken)
             return state.nextToken
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.cancelledTokens.remove(token) != nil { return true }
-                    guard state.running[orderID] != nil else { return true }
+                    guard state.pendingTokens.contains(token), state.running[orderID] != nil else {
+                        state.pendingTokens.remove(token)
+                        return true
+                    }
                     state.running[orderID]!.waiters[token] = continuation
                     return false
                 }
@@ -302,9 +342,8 @@ public final class OrderService: Sendable {
             }
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                if let waiter = state.running[orderID]?.waiters.removeValue(forKey: token) { return waiter }
-                state.cancelledTokens.insert(token)
-                return nil
+                state.pendingTokens.remove(token)
+                return state.running[orderID]?.waiters.removeValue(forKey: token)
             }
             waiter?.resume()
         }
@@ -329,6 +368,8 @@ public enum PlaceOutcome: Sendable {
 
 /// What a cancel answered.
 public enum CancelOutcome: Sendable {
+    /// Too many sagas running to start this one's compensation; retry later.
+    case busy(inFlightMax: Int)
     /// The saga compensates (or already ended, when it finished meanwhile): the order as it is now.
     case accepted(CheckoutSaga)
     case alreadyFinal(CheckoutSaga)

@@ -47,7 +47,7 @@ public struct OrdersController: Sendable {
                 attributes["request.id"] = order.requestID
                 attributes["items.count"] = order.lines.count
             }
-            let outcome = try await service.place(order, waitForPayment: !respondAsync)
+            let outcome = try await Self.storeCall { try await service.place(order, waitForPayment: !respondAsync) }
             switch outcome {
             case .placed(let saga), .replayed(let saga), .conflict(let saga):
                 span.attributes["order.id"] = saga.orderID
@@ -74,12 +74,7 @@ public struct OrdersController: Sendable {
                 message: "request_id was already used by this user with a different order"
             )
         case .busy(let inFlightMax):
-            throw APIError(
-                .serviceUnavailable,
-                code: "orders_busy",
-                message: "\(inFlightMax) orders are being processed; retry shortly",
-                headers: [.retryAfter: "1"]
-            )
+            throw Self.busy(inFlightMax)
         case .invalid(let problem):
             throw APIError.invalidRequest(field: problem.field, "field '\(problem.field)' \(problem.reason)")
         }
@@ -87,7 +82,9 @@ public struct OrdersController: Sendable {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let orderID = try Self.orderID(context)
-        guard let saga = try await service.order(id: orderID) else { throw Self.notFound }
+        guard let saga = try await Self.storeCall({ try await service.order(id: orderID) }) else {
+            throw Self.notFound
+        }
         var json = JSONWriter()
         json.beginObject()
         OrderResponses.write(saga, into: &json)
@@ -97,9 +94,12 @@ public struct OrdersController: Sendable {
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
         let orderID = try Self.orderID(context)
-        switch try await service.cancel(id: orderID) {
+        let outcome: CancelOutcome = try await Self.storeCall { try await service.cancel(id: orderID) }
+        switch outcome {
         case .notFound:
             throw Self.notFound
+        case .busy(let inFlightMax):
+            throw Self.busy(inFlightMax)
         case .alreadyFinal(let saga) where saga.status == .confirmed:
             throw APIError(
                 .conflict,
@@ -134,7 +134,8 @@ public struct OrdersController: Sendable {
             }
             limit = value
         }
-        let page = try await service.orders(userID: userID, after: parameters["after"].map(String.init), limit: limit)
+        let after = parameters["after"].map(String.init)
+        let page = try await Self.storeCall { try await service.orders(userID: userID, after: after, limit: limit) }
         var json = JSONWriter()
         json.beginObject()
         json.beginArray("orders")
@@ -150,6 +151,29 @@ public struct OrdersController: Sendable {
     }
 
     private static let notFound = APIError(.notFound, code: "order_not_found", message: "no order with this id")
+
+    private static func busy(_ inFlightMax: Int) -> APIError {
+        APIError(
+            .serviceUnavailable,
+            code: "orders_busy",
+            message: "\(inFlightMax) orders are being processed; retry shortly",
+            headers: [.retryAfter: "1"]
+        )
+    }
+
+    /// The order store's operating failures become 503 answers with its code (`storage_failed`,
+    /// `capacity_exhausted`, …); nothing else changes.
+    private static func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as OrderStoreError {
+            throw APIError(
+                .serviceUnavailable,
+                code: "\(error.code)",
+                message: "order store unavailable: \(error.code)"
+            )
+        }
+    }
 
     private static func orderID(_ context: AppRequestContext) throws -> String {
         let raw = try context.parameters.require("order_id")

@@ -54,13 +54,28 @@ struct CheckoutSagaTests {
         #expect(step(&saga, .done(reference: nil)) == .finished(.cancelled))
     }
 
-    @Test func aDeclineReleasesWithoutARefund() {
+    @Test func aDeclineVoidsTheChargeKeyThenReleases() {
         var saga = saga()
         _ = saga.nextAction(now: Self.now)
         _ = step(&saga, .done(reference: nil))
-        #expect(step(&saga, .refused(code: "declined")) == .call(.release, attempt: 1))
+        // Nothing to refund, but the refund call voids the key: a late copy of the charge is declined.
+        #expect(step(&saga, .refused(code: "declined")) == .call(.refund, attempt: 1))
         #expect(saga.reason == .paymentDeclined && !saga.chargeMayExist)
+        #expect(step(&saga, .notFound) == .call(.release, attempt: 1))
         #expect(step(&saga, .done(reference: nil)) == .finished(.cancelled))
+    }
+
+    @Test func aChargeTheProviderSaidItNeverSawIsStillVoidedByTheCompensation() {
+        var saga = saga()
+        _ = saga.nextAction(now: Self.now)
+        _ = step(&saga, .done(reference: nil))
+        _ = step(&saga, .uncertain(reason: "timeout"))
+        _ = saga.nextAction(now: Self.now + 100)
+        _ = step(&saga, .notFound, at: Self.now + 100)
+        #expect(!saga.chargeMayExist)
+        // The first charge may still arrive (reordered): the compensation calls refund anyway.
+        #expect(saga.cancel(now: Self.now + 200) == .accepted)
+        #expect(saga.nextAction(now: Self.now + 300) == .call(.refund, attempt: 1))
     }
 
     @Test func aLostChargeAnswerIsQueriedBeforeAnythingElse() {

@@ -10,8 +10,9 @@ import StampedeOrders
 ///
 /// Every call carries its idempotency key and the trace context (`traceparent`, `tracestate`, `baggage`), and
 /// `Request-Timeout-Ms`: the time the caller still waits, so the provider need not finish work nobody awaits.
-/// A 200 is the provider's answer; a 404 is "no such charge"; a 503, a refused connection or a failed connect
-/// is `notApplied`; a timeout, a lost connection or any other 5xx is `uncertain` (the charge may have been made).
+/// A 200 is the provider's answer; a 404 is "no such charge"; a 400, 402 or 422 refuses the request for good; a
+/// 503, a refused connection or a failed connect is `notApplied`; a timeout, a lost connection, a 408, 409 or
+/// 429, or any other 5xx is `uncertain` (the charge may have been made).
 public struct HTTPPaymentGateway: PaymentGateway {
     let client: HTTPClient
     let baseURL: String
@@ -76,7 +77,10 @@ public struct HTTPPaymentGateway: PaymentGateway {
                 }
             case 404: return .notFound
             case 503: return .notApplied(reason: "provider unavailable")
-            case 400..<500: return .refused(code: (json?["code"] as? String) ?? "provider_refused")
+            // The request itself is refused: sending it again cannot succeed.
+            case 400, 402, 422: return .refused(code: (json?["code"] as? String) ?? "provider_refused")
+            // 408, 409 (the key is busy with a call still running), 429 and the rest: try again, asking first.
+            case 400..<500: return .uncertain(reason: "provider answered \(response.status.code)")
             default: return .uncertain(reason: "provider answered \(response.status.code)")
             }
         } catch let error as HTTPClientError where error == .connectTimeout || error == .remoteConnectionClosed {

@@ -138,7 +138,11 @@ public struct InventoryEngine: Sendable {
     /// record that makes its expiry durable.
     public mutating func expireDue(now: Int64, max: Int) -> [(ExpiredHold, JournalRecord)] {
         var expired: [(ExpiredHold, JournalRecord)] = []
-        while expired.count < max, let orderID = holds.popDue(now: now) {
+        // Entries of holds confirmed or released since are skipped, but counted too: one call's work (under the
+        // store's lock) stays bounded however many of them come due together.
+        var popped = 0
+        while expired.count < max, popped < max * 4, let orderID = holds.popDue(now: now) {
+            popped += 1
             guard var order = orders[orderID], order.isLiveHold,
                 var item = items[order.sku], item.generation == order.generation
             else { continue }

@@ -35,6 +35,10 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
     /// charging again.
     public internal(set) var chargeUncertain = false
     public internal(set) var refunded = false
+    /// A charge was sent (or about to be). Compensation then always calls refund: if the charge exists it is
+    /// refunded, and if not, the refund voids its key, so a charge that arrives late (reordered, retried by a
+    /// proxy) is declined instead of taken — the provider's half of the saga barrier.
+    public internal(set) var chargeSent = false
     /// A refund was refused for good: the order ends `failed` and needs an operator.
     public internal(set) var refundRefused = false
     /// A reserve was sent (or about to be), so holds may exist.
@@ -96,7 +100,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         case .paid:
             return call(.confirm)
         case .compensating:
-            if chargeMayExist && !refunded && !refundRefused { return call(.refund) }
+            if chargeSent && !refunded && !refundRefused { return call(.refund) }
             if reserveSent && !released { return call(.release) }
             transition(to: refundRefused ? .failed : reason == .deadlineExceeded ? .expired : .cancelled)
             return .finished(status)
@@ -183,6 +187,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
             retryAtMilliseconds: retryAtMilliseconds,
             reason: reason,
             paymentID: paymentID,
+            chargeSent: chargeSent,
             chargeMayExist: chargeMayExist,
             chargeUncertain: chargeUncertain,
             refunded: refunded,
@@ -203,6 +208,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         retryAtMilliseconds = progress.retryAtMilliseconds
         reason = progress.reason
         paymentID = progress.paymentID
+        chargeSent = progress.chargeSent
         chargeMayExist = progress.chargeMayExist
         chargeUncertain = progress.chargeUncertain
         refunded = progress.refunded
@@ -240,6 +246,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         switch next {
         case .reserve: reserveSent = true
         case .charge:
+            chargeSent = true
             chargeMayExist = true
             chargeUncertain = true
         case .chargeStatus, .confirm, .refund, .release: break
@@ -288,6 +295,7 @@ public struct SagaProgress: Sendable, Hashable {
     public var retryAtMilliseconds: Int64?
     public var reason: CancelReason?
     public var paymentID: String?
+    public var chargeSent: Bool
     public var chargeMayExist: Bool
     public var chargeUncertain: Bool
     public var refunded: Bool

@@ -26,6 +26,7 @@ enum OrderJournalRecord: Sendable, Hashable {
         static let refundRefused: UInt8 = 8
         static let reserveSent: UInt8 = 16
         static let released: UInt8 = 32
+        static let chargeSent: UInt8 = 64
     }
 }
 
@@ -68,6 +69,7 @@ extension OrderJournalRecord: JournalRecordCodec {
             if progress.refundRefused { flags |= Flag.refundRefused }
             if progress.reserveSent { flags |= Flag.reserveSent }
             if progress.released { flags |= Flag.released }
+            if progress.chargeSent { flags |= Flag.chargeSent }
             bytes.append(flags)
             bytes.appendInteger(progress.updatedAtMilliseconds)
             bytes.appendInteger(Int64(progress.historyDropped))
@@ -144,6 +146,7 @@ extension OrderJournalRecord: JournalRecordCodec {
                 retryAtMilliseconds: retryAt < 0 ? nil : retryAt,
                 reason: reason,
                 paymentID: hasPayment ? paymentID : nil,
+                chargeSent: flags & Flag.chargeSent != 0,
                 chargeMayExist: flags & Flag.chargeMayExist != 0,
                 chargeUncertain: flags & Flag.chargeUncertain != 0,
                 refunded: flags & Flag.refunded != 0,
