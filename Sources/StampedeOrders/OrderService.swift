@@ -256,28 +256,28 @@ public final class OrderService: Sendable {
     private func driveInContext(_ orderID: String) async {
         defer { release(orderID) }
         var failures = 0
-        var saga: CheckoutSaga?
+        var driven: DrivenSaga?
         while !Task.isCancelled {
             do {
-                if saga == nil { saga = try await store.load(orderID: orderID) }
-                guard var current = saga else {
+                if driven == nil { driven = try await store.load(orderID: orderID).map(DrivenSaga.init) }
+                guard var current = driven else {
                     logger.error("an order to run is not in the store", metadata: ["order.id": "\(orderID)"])
                     return
                 }
                 if state.withLock({ $0.running[orderID]?.cancelRequested ?? false }) {
-                    if case .accepted = current.cancel(now: clock()) { try await store.save(current) }
+                    if case .accepted = current.cancel(now: clock()) { try await store.save(current.saga) }
                     // Cleared once written: a failed write reloads the saga and applies the cancel again.
-                    saga = current
+                    driven = current
                     state.withLock { $0.running[orderID]?.cancelRequested = false }
                 }
                 let action = try await runner.advance(&current)
-                saga = current
+                driven = current
                 failures = 0
                 switch action {
                 case .finished(let status):
                     metrics.recordSaga(
                         outcome: status,
-                        durationMilliseconds: current.updatedAtMilliseconds - current.createdAtMilliseconds
+                        durationMilliseconds: current.saga.updatedAtMilliseconds - current.saga.createdAtMilliseconds
                     )
                     return
                 case .wait(let until):
@@ -290,7 +290,7 @@ public final class OrderService: Sendable {
             } catch {
                 // A write failed: what is in memory may be ahead of the store. Reload, after a pause.
                 failures += 1
-                saga = nil
+                driven = nil
                 if failures == 1 || failures % 100 == 0 {
                     logger.error(
                         "an order's state cannot be written; retrying",

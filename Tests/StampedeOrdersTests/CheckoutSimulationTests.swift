@@ -33,7 +33,7 @@ struct CheckoutSimulationTests {
         )
         let skus = Self.skus.keys.sorted()
         var orders: [String: OrderRequest] = [:]
-        var live: [String: CheckoutSaga] = [:]
+        var live: [String: DrivenSaga] = [:]
         for index in 0..<count {
             var lines: [OrderLine] = []
             for sku in skus where world.chance(0.4) || (lines.isEmpty && sku == skus.last) {
@@ -60,7 +60,7 @@ struct CheckoutSimulationTests {
                 retry: RetryPolicy(initialMilliseconds: 50, maxMilliseconds: 2_000, forwardAttemptsMax: 5)
             )
             world.state.withLock { $0.saved[id] = saga }
-            live[id] = saga
+            live[id] = DrivenSaga(saga)
         }
         var order = live.keys.sorted()
         var turns = 0
@@ -70,16 +70,16 @@ struct CheckoutSimulationTests {
             if turns >= count * 400 { break }
             let pick = Int(world.below(Int64(order.count) - 1))
             let id = order[pick]
-            var saga = live[id]!
+            var driven = live[id]!
             do {
-                let action = try await runner.advance(&saga)
-                live[id] = saga
+                let action = try await runner.advance(&driven)
+                live[id] = driven
                 if case .finished = action {
                     order.remove(at: pick)
                 }
             } catch {
                 // The process died: what was not written is lost; resume from the store.
-                live[id] = try await world.load(orderID: id)
+                live[id] = try await world.load(orderID: id).map(DrivenSaga.init)
             }
             world.advance(milliseconds: world.below(40))
         }

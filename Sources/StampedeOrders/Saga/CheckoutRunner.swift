@@ -49,33 +49,53 @@ public struct CheckoutRunner: Sendable {
         self.metrics = metrics
     }
 
-    /// Takes the saga one action further: decides, writes, calls, records, writes. Returns the action taken;
-    /// `wait` and `finished` make no call. A write that fails throws, and the saga in memory must then be
-    /// dropped: the stored one is the truth, and resuming it repeats at most the last call (with its key).
-    public func advance(_ saga: inout CheckoutSaga) async throws -> CheckoutAction {
-        let before = saga
-        let action = saga.nextAction(now: clock())
-        if saga != before { try await store.save(saga) }
-        guard case .call(let step, let attempt) = action else { return action }
+    /// Takes the saga one action further and returns the action taken (`wait` and `finished` make no call).
+    ///
+    /// A call is always written before it is made. Its answer is written together with the next decision: after
+    /// a call the runner applies the answer, decides the next action and writes the saga once, so the next call
+    /// (kept in `driven`) is already durable when the following `advance` makes it. A write that fails throws,
+    /// and `driven` must then be dropped: the stored saga is the truth, and resuming it repeats at most the last
+    /// call, with its idempotency key.
+    public func advance(_ driven: inout DrivenSaga) async throws -> CheckoutAction {
+        let action: CheckoutAction
+        if let issued = driven.issued {
+            driven.issued = nil
+            action = issued
+        } else {
+            let wasFinal = driven.saga.status.isFinal
+            action = driven.saga.nextAction(now: clock())
+            switch action {
+            case .wait:
+                return action
+            case .finished:
+                if !wasFinal { try await store.save(driven.saga) }
+                return action
+            case .call:
+                try await store.save(driven.saga)
+            }
+        }
+        guard case .call(let step, let attempt) = action else { preconditionFailure("only calls are issued") }
         let started = ContinuousClock.now
-        let result = await traced(step, attempt: attempt, for: saga)
+        let result = await traced(step, attempt: attempt, for: driven.saga)
         let elapsed = (ContinuousClock.now - started).components
         metrics?.recordStep(
             step,
             result: result,
             durationNanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
         )
-        saga.apply(result, now: clock(), random: random)
-        try await store.save(saga)
+        driven.saga.apply(result, now: clock(), random: random)
+        let next = driven.saga.nextAction(now: clock())
+        try await store.save(driven.saga)
+        if case .call = next { driven.issued = next }
         return action
     }
 
     /// Runs the saga until it is final, sleeping through backoffs.
     public func run(_ saga: CheckoutSaga) async throws -> CheckoutSaga {
-        var saga = saga
+        var driven = DrivenSaga(saga)
         while true {
-            switch try await advance(&saga) {
-            case .finished: return saga
+            switch try await advance(&driven) {
+            case .finished: return driven.saga
             case .wait(let until):
                 try await Task.sleep(for: .milliseconds(max(until - clock(), 0)))
             case .call:
@@ -167,5 +187,22 @@ public struct CheckoutRunner: Sendable {
         if step.isCompensation || saga.status == .paid { return configuration.compensationTimeout }
         let left = Duration.milliseconds(max(saga.deadlineMilliseconds - clock(), 1))
         return min(configuration.stepTimeout, left)
+    }
+}
+
+/// A saga being driven, and the call it decided and wrote but has not made yet.
+public struct DrivenSaga: Sendable {
+    public internal(set) var saga: CheckoutSaga
+    /// Written with the saga; made by the next ``CheckoutRunner/advance(_:)``.
+    var issued: CheckoutAction?
+
+    public init(_ saga: CheckoutSaga) { self.saga = saga }
+
+    /// A cancel between two calls: the call decided but not made is dropped (what it may have left behind is
+    /// already in the saga, so the compensation covers it).
+    public mutating func cancel(now: Int64) -> CancelDecision {
+        let decision = saga.cancel(now: now)
+        if case .accepted = decision { issued = nil }
+        return decision
     }
 }
