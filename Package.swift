@@ -370,6 +370,7 @@ let package = Package(
             dependencies: [
                 "StampedeOrders", "StampedeJournal", "StampedeTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
             ],
             swiftSettings: strictSettings
         ),

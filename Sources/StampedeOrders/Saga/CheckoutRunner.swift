@@ -129,6 +129,9 @@ public struct CheckoutRunner: Sendable {
         }
     }
 
+    /// Reservations of one order made at once.
+    static let reservationsInParallelMax = 8
+
     func perform(_ step: CheckoutStep, for saga: CheckoutSaga) async -> StepResult {
         let key = step.idempotencyKey(orderID: saga.orderID)
         let timeout = self.timeout(for: step, saga: saga)
@@ -137,18 +140,23 @@ public struct CheckoutRunner: Sendable {
         }
         switch step {
         case .reserve:
-            for (id, line) in lines {
-                let hold = ReservationHold(
+            // The lines at once (each is its own idempotent reservation); the first that is not done, in line
+            // order, is the step's answer.
+            let inventory = self.inventory
+            let holds = lines.map { id, line in
+                ReservationHold(
                     reservationID: id,
                     sku: line.sku,
                     userID: saga.request.userID,
                     quantity: line.quantity,
                     holdMilliseconds: saga.holdMilliseconds
                 )
-                let result = await inventory.reserve(hold, timeout: timeout)
-                guard case .done = result else { return result }
             }
-            return .done(reference: nil)
+            let results =
+                (try? await BoundedFanOut.map(holds, limit: Self.reservationsInParallelMax) { hold in
+                    await inventory.reserve(hold, timeout: timeout)
+                }) ?? [.uncertain(reason: "cancelled")]
+            return results.first { if case .done = $0 { false } else { true } } ?? .done(reference: nil)
         case .confirm:
             for (id, _) in lines {
                 let result = await inventory.confirm(reservationID: id, timeout: timeout)
