@@ -257,6 +257,9 @@ public final class OrderService: Sendable {
         defer { release(orderID) }
         var failures = 0
         var driven: DrivenSaga?
+        // The compensation's calls run as children of one `saga.compensate` span.
+        var compensation: (any Span)?
+        defer { compensation?.end() }
         while !Task.isCancelled {
             do {
                 if driven == nil { driven = try await store.load(orderID: orderID).map(DrivenSaga.init) }
@@ -270,7 +273,27 @@ public final class OrderService: Sendable {
                     driven = current
                     state.withLock { $0.running[orderID]?.cancelRequested = false }
                 }
-                let action = try await runner.advance(&current)
+                let action: CheckoutAction
+                if current.saga.status == .compensating, let tracer = runner.tracer {
+                    if compensation == nil {
+                        let span = tracer.startSpan("saga.compensate", ofKind: .internal)
+                        span.updateAttributes { attributes in
+                            attributes["order.id"] = orderID
+                            attributes["saga.reason"] = current.saga.reason?.rawValue
+                        }
+                        compensation = span
+                    }
+                    action = try await ServiceContext.withValue(compensation!.context) {
+                        try await runner.advance(&current)
+                    }
+                } else {
+                    action = try await runner.advance(&current)
+                }
+                if let span = compensation, current.saga.status != .compensating {
+                    span.attributes["order.status"] = current.saga.status.rawValue
+                    span.end()
+                    compensation = nil
+                }
                 driven = current
                 failures = 0
                 switch action {

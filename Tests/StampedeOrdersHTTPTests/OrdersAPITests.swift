@@ -61,6 +61,14 @@ struct OrdersAPITests {
             #expect(status.code == 402)
             #expect(body["code"] as? String == "payment_declined")
             #expect(try await client.stock() == (5, 0, 0))
+            // The compensation's calls are children of one saga.compensate span, in the order's trace.
+            let spans = app.tracer.finishedSpans
+            let compensate = try #require(spans.first { $0.operationName == "saga.compensate" })
+            let release = try #require(spans.first { $0.operationName == "inventory.release" })
+            #expect(release.parentSpanID == compensate.spanID)
+            let root = try #require(spans.first { $0.operationName == "order_service.create_order" })
+            #expect(compensate.traceID == root.traceID)
+            #expect(compensate.attributes["saga.reason"]?.toSpanAttribute() == "payment_declined".toSpanAttribute())
         }
     }
 
