@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "StampedeInventory", targets: ["StampedeInventory"]),
         .library(name: "StampedeOrders", targets: ["StampedeOrders"]),
         .library(name: "StampedePaymentSim", targets: ["StampedePaymentSim"]),
+        .library(name: "StampedeTraceAnalysis", targets: ["StampedeTraceAnalysis"]),
         .library(name: "StampedeRedis", targets: ["StampedeRedis"]),
         .library(name: "StampedeInventoryRedis", targets: ["StampedeInventoryRedis"]),
         .library(name: "StampedeLedger", targets: ["StampedeLedger"]),
@@ -108,6 +109,12 @@ let package = Package(
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // Kept traces analysed: the critical path and self time per span (`stampede traces slow`).
+        .target(
+            name: "StampedeTraceAnalysis",
             swiftSettings: strictSettings
         ),
 
@@ -302,6 +309,7 @@ let package = Package(
                 "StampedeLedger",
                 "StampedeTelemetry",
                 "StampedePaymentSim",
+                "StampedeTraceAnalysis",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -363,6 +371,11 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StampedeTraceAnalysisTests",
+            dependencies: ["StampedeTraceAnalysis"],
             swiftSettings: strictSettings
         ),
         .testTarget(

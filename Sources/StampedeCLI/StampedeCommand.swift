@@ -8,7 +8,7 @@ public struct StampedeCommand: AsyncParsableCommand {
         abstract: "Stampede: a flash-sale and live-commerce backend.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, ReconcileCommand.self, RedisScriptCommand.self,
-            PaymentSimCommand.self,
+            PaymentSimCommand.self, TracesCommand.self,
         ],
         defaultSubcommand: nil
     )
