@@ -127,6 +127,8 @@ let package = Package(
             dependencies: [
                 "StampedeOrders",
                 "StampedeHTTPKit",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

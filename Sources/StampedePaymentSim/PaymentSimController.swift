@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import StampedeHTTPKit
 import StampedeOrders
+import Tracing
 
 /// The simulator's provider API, shaped like a card processor's:
 ///
@@ -65,6 +66,13 @@ public struct PaymentSimController: Sendable {
                 orderID: body.orderID,
                 amount: Money(amountMinor: body.amountMinor, currency: body.currency)
             )
+            if charge.status == .declined {
+                // The provider's side of a declined payment keeps its spans too.
+                InstrumentationSystem.tracer.withSpan("payment_sim.decline", ofKind: .internal) { span in
+                    span.attributes["order.id"] = body.orderID
+                    span.addEvent(SpanEvent(name: OrderTelemetry.keepTraceEvent))
+                }
+            }
             return Self.response(charge)
         } catch {
             return try await fault(error)

@@ -1,9 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import Instrumentation
 import NIOCore
 import NIOHTTP1
-import ServiceContextModule
 import StampedeOrders
 
 /// A payment provider over HTTP (the API of `stampede payment-sim`), as the orders' payment port.
@@ -60,9 +58,9 @@ public struct HTTPPaymentGateway: PaymentGateway {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        if let context = ServiceContext.current {
-            InstrumentationSystem.instrument.inject(context, into: &request.headers, using: HTTPHeadersInjector())
-        }
+        // The trace context (`traceparent`, `tracestate`, `baggage`) is written by AsyncHTTPClient itself, from
+        // the client span it opens for each request under the current service context (injecting it here too
+        // would send the header twice, which the provider cannot read).
         do {
             let response = try await client.execute(request, timeout: .milliseconds(milliseconds))
             let bytes = try await response.body.collect(upTo: 64 * 1024)
@@ -111,12 +109,5 @@ public struct HTTPPaymentGateway: PaymentGateway {
 
     static func pathSegment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? text
-    }
-}
-
-/// Writes trace context into AsyncHTTPClient's headers.
-struct HTTPHeadersInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
-        carrier.replaceOrAdd(name: key, value: value)
     }
 }

@@ -122,6 +122,9 @@ public struct CheckoutRunner: Sendable {
             switch result {
             case .uncertain(let reason), .notApplied(let reason):
                 span.setStatus(SpanStatus(code: .error, message: reason))
+            case .refused(let code) where step == .charge || step == .chargeStatus:
+                // A declined payment: keep the order's whole trace, though nothing failed.
+                span.addEvent(SpanEvent(name: OrderTelemetry.keepTraceEvent, attributes: ["reason": .string(code)]))
             case .done, .refused, .notFound, .pending:
                 break
             }

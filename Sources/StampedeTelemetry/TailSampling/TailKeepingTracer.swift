@@ -27,6 +27,10 @@ import Tracing
 /// each is counted (``bufferDrops``, the metric `stampede.trace.buffer.dropped`), and ``bufferedBytes`` is the
 /// metric `stampede.trace.buffer.bytes`.
 public final class TailKeepingTracer: Tracer, Sendable {
+    /// A span event of this name keeps its trace as a failure would, without marking anything as an error: how
+    /// a business outcome worth a whole trace (a declined payment) asks for it. Domains spell the same name
+    /// (`OrderTelemetry.keepTraceEvent`); the orders' OTLP test checks they agree.
+    public static let keepEventName = "stampede.keep_trace"
     public typealias Span = TailSpan
 
     let inner: any Tracer
@@ -207,11 +211,17 @@ public final class TailKeepingTracer: Tracer, Sendable {
             return
         }
         kept.wrappingAdd(1, ordering: .relaxed)
-        // The root joins the remote trace as a sampled child, or starts a trace of its own.
+        // The root joins the remote trace as a sampled child. A local root joins its own trace id, the one this
+        // process already sent downstream in `traceparent`, so the services of one request export one trace; its
+        // parent is named with the root's own first id (the inner tracer gives replayed spans new ids, so the
+        // exported root names a parent that is not exported, as downstream spans already do).
         var rootContext = ServiceContext.topLevel
         if var remote = trace.remoteParent {
             remote.sampled = true
             inner.extract(remote.headers, into: &rootContext, using: DictionaryCarrier())
+        } else {
+            let own = W3CTraceParent(traceID: trace.traceID, spanID: trace.spanID(of: 0), sampled: true)
+            inner.extract(own.headers, into: &rootContext, using: DictionaryCarrier())
         }
         rootContext.w3cBaggage = trace.rootContext.w3cBaggage
         var replayed: [any Tracing.Span] = []

@@ -87,7 +87,11 @@ public struct TailSpan: Tracing.Span {
     public func addEvent(_ event: SpanEvent) {
         switch storage {
         case .forwarded(let box): box.span.addEvent(event)
-        case .buffered(let trace, let index): if index >= 0 { trace.addEvent(event, failed: false, of: index) }
+        case .buffered(let trace, let index):
+            // The keep event asks for the trace like a failure does (a business outcome worth seeing whole).
+            if index >= 0 {
+                trace.addEvent(event, failed: event.name == TailKeepingTracer.keepEventName, of: index)
+            }
         }
     }
 
