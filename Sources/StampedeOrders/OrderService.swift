@@ -1,3 +1,4 @@
+import Instrumentation
 import Logging
 import ServiceContextModule
 import Synchronization
@@ -99,7 +100,8 @@ public final class OrderService: Sendable {
             now: now,
             deadlineMilliseconds: now + configuration.orderTimeout.milliseconds,
             holdMilliseconds: configuration.holdMilliseconds,
-            retry: configuration.retry
+            retry: configuration.retry,
+            traceID: currentTraceID()
         )
         let taken = state.withLock { state -> Bool in
             guard state.running[orderID] == nil, state.running.count < configuration.inFlightMax else { return false }
@@ -372,6 +374,16 @@ public final class OrderService: Sendable {
         }
     }
 
+    /// The W3C trace id of the current context, as the runner's tracer would propagate it; nil when untraced.
+    private func currentTraceID() -> String? {
+        guard let tracer = runner.tracer, let context = ServiceContext.current else { return nil }
+        var carrier: [String: String] = [:]
+        tracer.inject(context, into: &carrier, using: TraceParentReader())
+        // `00-<32 hex trace id>-<16 hex span id>-<flags>`.
+        guard let header = carrier["traceparent"], header.utf8.count == 55 else { return nil }
+        return String(header.dropFirst(3).prefix(32))
+    }
+
     /// Sagas running now.
     public var runningCount: Int { state.withLock { $0.running.count } }
 }
@@ -405,4 +417,9 @@ extension Duration {
         let parts = components
         return parts.seconds * 1_000 + parts.attoseconds / 1_000_000_000_000_000
     }
+}
+
+/// Reads what a tracer injects into a dictionary.
+private struct TraceParentReader: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }

@@ -58,6 +58,7 @@ enum OrderResponses {
         json.field("created_at_ms", saga.createdAtMilliseconds)
         json.field("updated_at_ms", saga.updatedAtMilliseconds)
         json.field("deadline_at_ms", saga.deadlineMilliseconds)
+        if let traceID = saga.traceID { json.field("trace_id", traceID) }
         guard steps else { return }
         json.beginArray("steps")
         for record in saga.history {

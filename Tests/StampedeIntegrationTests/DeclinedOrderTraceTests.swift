@@ -67,6 +67,9 @@ struct DeclinedOrderTraceTests {
                 let traces = declinedSpans.map { "\($0["name"] as? String ?? "?")=\($0["traceId"] as? String ?? "?")" }
                 #expect(Set(declinedSpans.compactMap { $0["traceId"] as? String }).count == 1, "one trace: \(traces)")
                 #expect(!spans.contains { OTLPExportTests.attributes(of: $0)["order.id"] == confirmedID })
+                // The order names its trace.
+                let exportedTrace = try #require(declinedSpans.first?["traceId"] as? String)
+                #expect(body["trace_id"] as? String == OTLPExportTests.hex(of: exportedTrace))
             }
         }
     }

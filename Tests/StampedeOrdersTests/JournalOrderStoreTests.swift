@@ -27,7 +27,8 @@ struct JournalOrderStoreTests {
             request: order,
             now: Self.now,
             deadlineMilliseconds: Self.now + 30_000,
-            holdMilliseconds: 60_000
+            holdMilliseconds: 60_000,
+            traceID: request == "r1" ? "4bf92f3577b34da6a3ce929d0e0e4736" : nil
         )
     }
 
@@ -137,7 +138,8 @@ struct JournalOrderStoreTests {
             request: request,
             now: Self.now,
             deadlineMilliseconds: Self.now + 1,
-            holdMilliseconds: 1
+            holdMilliseconds: 1,
+            traceID: String(repeating: "f", count: 32)
         )
         var bytes: [UInt8] = []
         OrderJournalRecord.created(saga).encode(into: &bytes)

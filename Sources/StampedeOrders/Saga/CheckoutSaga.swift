@@ -17,6 +17,8 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
     /// How long the inventory holds the units for this order.
     public let holdMilliseconds: Int64
     public let retry: RetryPolicy
+    /// The W3C trace id of the request that placed the order (32 hex digits), when it was traced.
+    public let traceID: String?
 
     public internal(set) var status: OrderStatus = .created
     /// The step of the last call.
@@ -66,7 +68,8 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         now: Int64,
         deadlineMilliseconds: Int64,
         holdMilliseconds: Int64,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(),
+        traceID: String? = nil
     ) {
         precondition(deadlineMilliseconds > now && holdMilliseconds > 0, "a saga has time to run")
         self.orderID = orderID
@@ -75,6 +78,7 @@ public struct CheckoutSaga: Sendable, Hashable, Codable {
         self.deadlineMilliseconds = deadlineMilliseconds
         self.holdMilliseconds = holdMilliseconds
         self.retry = retry
+        self.traceID = traceID
         self.updatedAtMilliseconds = now
     }
 

@@ -52,6 +52,8 @@ extension OrderJournalRecord: JournalRecordCodec {
             bytes.appendInteger(saga.retry.initialMilliseconds)
             bytes.appendInteger(saga.retry.maxMilliseconds)
             bytes.appendInteger(Int64(saga.retry.forwardAttemptsMax))
+            // Written last and only when known: records written before it existed read as they did.
+            if let traceID = saga.traceID { bytes.appendString(traceID) }
         case .progress(let orderID, let progress, let records):
             bytes.append(Kind.progress.rawValue)
             bytes.appendString(orderID)
@@ -108,6 +110,7 @@ extension OrderJournalRecord: JournalRecordCodec {
             guard deadline > created, hold > 0, initial >= 1, max >= initial, attempts >= 1 else {
                 throw JournalError.malformedRecord("order \(orderID) has impossible times or retries")
             }
+            let traceID = reader.isAtEnd ? nil : try reader.readString()
             let saga = CheckoutSaga(
                 orderID: orderID,
                 request: OrderRequest(requestID: requestID, userID: userID, lines: lines, payment: payment),
@@ -118,7 +121,8 @@ extension OrderJournalRecord: JournalRecordCodec {
                     initialMilliseconds: initial,
                     maxMilliseconds: max,
                     forwardAttemptsMax: Int(attempts)
-                )
+                ),
+                traceID: traceID
             )
             record = .created(saga)
         case .progress:
