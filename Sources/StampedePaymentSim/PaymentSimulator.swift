@@ -108,7 +108,9 @@ public final class PaymentSimulator: Sendable {
             state.nextID += 1
             let voided = state.voided.contains(idempotencyKey)
             let declined = voided || Self.roll(&state) < state.faults.declineRate
-            guard state.charges.count < Self.chargesMax else { throw Fault.notApplied("the simulator is full") }
+            guard state.charges.count + state.voided.count < Self.chargesMax else {
+                throw Fault.notApplied("the simulator is full")
+            }
             let charge = Charge(
                 id: "ch_\(state.nextID)",
                 idempotencyKey: idempotencyKey,
@@ -138,6 +140,10 @@ public final class PaymentSimulator: Sendable {
         try state.withLock { state throws(Fault) -> Charge? in
             try Self.checkReachable(&state)
             guard var charge = state.charges[chargeKey] else {
+                // Voided keys count against the same bound as charges.
+                guard state.charges.count + state.voided.count < Self.chargesMax else {
+                    throw Fault.notApplied("the simulator is full")
+                }
                 state.voided.insert(chargeKey)
                 return nil
             }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StampedeHTTPKit
 import StampedeOrders
 
 /// A payment provider over HTTP (the API of `stampede payment-sim`), as the orders' payment port.
@@ -21,12 +22,15 @@ public struct HTTPPaymentGateway: PaymentGateway {
     }
 
     public func charge(_ charge: ChargeRequest, timeout: Duration) async -> StepResult {
-        var body = #"{"order_id":"# + Self.quoted(charge.orderID)
-        body += #","user_id":"# + Self.quoted(charge.userID)
-        body += #","amount_minor":\#(charge.payment.amount.amountMinor)"#
-        body += #","currency":"# + Self.quoted(charge.payment.amount.currency)
-        body += #","method":"# + Self.quoted(charge.payment.method) + "}"
-        return await send(.POST, "/v1/charges", key: charge.idempotencyKey, body: body, timeout: timeout)
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("order_id", charge.orderID)
+        json.field("user_id", charge.userID)
+        json.field("amount_minor", charge.payment.amount.amountMinor)
+        json.field("currency", charge.payment.amount.currency)
+        json.field("method", charge.payment.method)
+        json.endObject()
+        return await send(.POST, "/v1/charges", key: charge.idempotencyKey, body: json.string, timeout: timeout)
     }
 
     public func chargeStatus(idempotencyKey: String, timeout: Duration) async -> StepResult {
@@ -92,19 +96,6 @@ public struct HTTPPaymentGateway: PaymentGateway {
             }
             return .uncertain(reason: "\(error)")
         }
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     static func pathSegment(_ text: String) -> String {
